@@ -63,12 +63,12 @@ type Handler interface {
 type State string
 
 const (
-	StateOpening      State = "opening"      // port being opened and initialised
-	StateWaitingSIM   State = "waiting-sim"  // +CPIN not READY yet
-	StateRegistering  State = "registering"  // waiting for network registration
-	StateReady        State = "ready"        // registered, sending and receiving
-	StateDown         State = "down"         // unplugged or not answering; being reopened
-	StateStopped      State = "stopped"      // shut down
+	StateOpening     State = "opening"     // port being opened and initialised
+	StateWaitingSIM  State = "waiting-sim" // +CPIN not READY yet
+	StateRegistering State = "registering" // waiting for network registration
+	StateReady       State = "ready"       // registered, sending and receiving
+	StateDown        State = "down"        // unplugged or not answering; being reopened
+	StateStopped     State = "stopped"     // shut down
 )
 
 // Status is a snapshot of one modem, for the UI, the API and the CLI.
