@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"gsmbox/ctl"
 	"gsmbox/modem"
@@ -45,7 +46,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	d := &daemon{cfg: cfg, log: log, sims: map[string]*sim.Modem{}}
+	d := &daemon{cfg: cfg, env: env, log: log, sims: map[string]*sim.Modem{}}
 	return d.run(ctx)
 }
 
@@ -62,6 +63,7 @@ func newLogger(env *cmdEnv, level string) (*slog.Logger, error) {
 // demo mode and the control socket.
 type daemon struct {
 	cfg  Config
+	env  *cmdEnv
 	log  *slog.Logger
 	pool *modem.Pool
 	sims map[string]*sim.Modem // by modem ID
@@ -121,6 +123,13 @@ func (d *daemon) run(ctx context.Context) error {
 		ctlErr = srv.Serve(ctx, l)
 	}()
 	d.log.Info("gsmbox serving", slog.String("data", d.cfg.Data), slog.Any("modems", ports), slog.String("version", version))
+	if err := sdNotify(d.env, "READY=1"); err != nil {
+		d.log.Warn("systemd notification failed", slog.Any("error", err))
+	}
+	go watchdog(ctx, d.env, d.healthy, func(err error) { d.log.Error("unhealthy: watchdog not fed", slog.Any("error", err)) })
+	<-ctx.Done()
+	sdNotify(d.env, "STOPPING=1")
+	d.log.Info("gsmbox stopping")
 	wg.Wait()
 	os.Remove(filepath.Join(d.cfg.Data, ctl.SocketName))
 	d.log.Info("gsmbox stopped")
@@ -207,3 +216,11 @@ func (h *logHandler) Call(ctx context.Context, c modem.Call) {
 }
 
 func (h *logHandler) State(s modem.Status) {}
+
+// healthy tells the watchdog whether the daemon works: its control socket
+// answers (the socket handler runs in the same process as every worker).
+func (d *daemon) healthy() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return ctl.Call(ctx, d.cfg.Data, "modems", nil, nil)
+}
