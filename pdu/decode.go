@@ -16,6 +16,10 @@ import (
 // input (truncated PDU, inconsistent lengths, invalid fields).
 var ErrMalformed = errors.New("pdu: malformed PDU")
 
+// ErrUnsupported is wrapped by the error Decode returns for a well-formed
+// PDU it cannot read: compressed user data (TS 23.042).
+var ErrUnsupported = errors.New("pdu: unsupported PDU")
+
 // Type is the TP-MTI message type (TS 23.040 §9.2.3.1).
 type Type string
 
@@ -194,13 +198,15 @@ type reader struct {
 	off int
 }
 
-func (r *reader) errorf(field, format string, args ...any) error {
-	return fmt.Errorf("%w: %s at octet %d: %s", ErrMalformed, field, r.off, fmt.Sprintf(format, args...))
+// errorf reports a problem with the field that starts back octets before
+// the read position.
+func (r *reader) errorf(back int, field, format string, args ...any) error {
+	return fmt.Errorf("%w: %s at octet %d: %s", ErrMalformed, field, r.off-back, fmt.Sprintf(format, args...))
 }
 
 func (r *reader) byte(field string) (byte, error) {
 	if r.off >= len(r.b) {
-		return 0, r.errorf(field, "PDU ends")
+		return 0, r.errorf(0, field, "PDU ends")
 	}
 	c := r.b[r.off]
 	r.off++
@@ -209,7 +215,7 @@ func (r *reader) byte(field string) (byte, error) {
 
 func (r *reader) take(n int, field string) ([]byte, error) {
 	if n > len(r.b)-r.off {
-		return nil, r.errorf(field, "needs %d octets, %d left", n, len(r.b)-r.off)
+		return nil, r.errorf(0, field, "needs %d octets, %d left", n, len(r.b)-r.off)
 	}
 	s := r.b[r.off : r.off+n]
 	r.off += n
@@ -256,11 +262,14 @@ func (r *reader) smsc() (string, error) {
 		return "", err
 	}
 	if n > 11 {
-		return "", r.errorf("SMSC length", "%d octets, at most 11", n)
+		return "", r.errorf(1, "SMSC length", "%d octets, at most 11", n)
 	}
 	f, err := r.take(int(n), "SMSC address")
 	if err != nil {
 		return "", err
+	}
+	if f[0]&0x80 == 0 {
+		return "", r.errorf(len(f), "SMSC type", "0x%02X lacks bit 7, which is always 1", f[0])
 	}
 	digits := semiOctets(f[1:], 2*(len(f)-1))
 	if f[0]&0x70 == 0x10 {
@@ -271,18 +280,22 @@ func (r *reader) smsc() (string, error) {
 
 // address reads TP-OA/TP-DA/TP-RA (TS 23.040 §9.1.2.5): a length in useful
 // semi-octets, the type-of-address octet and the digits or, for TON
-// alphanumeric (101), GSM 7-bit packed text.
+// alphanumeric (101), GSM 7-bit packed text. A type-of-address without its
+// always-set bit 7 means the PDU is misaligned or corrupt, and is refused.
 func (r *reader) address(m *Message, field string) error {
 	n, err := r.byte(field + " length")
 	if err != nil {
 		return err
 	}
 	if n > maxAddressDigits {
-		return r.errorf(field+" length", "%d semi-octets, at most %d", n, maxAddressDigits)
+		return r.errorf(1, field+" length", "%d semi-octets, at most %d", n, maxAddressDigits)
 	}
 	toa, err := r.byte(field + " type")
 	if err != nil {
 		return err
+	}
+	if toa&0x80 == 0 {
+		return r.errorf(1, field+" type", "0x%02X lacks bit 7, which is always 1", toa)
 	}
 	f, err := r.take((int(n)+1)/2, field)
 	if err != nil {
@@ -338,7 +351,7 @@ func (r *reader) timestamp(field string) (time.Time, error) {
 	for i := range v {
 		lo, hi := f[i]&0x0F, f[i]>>4
 		if lo > 9 || hi > 9 {
-			return time.Time{}, r.errorf(field, "octet %d is 0x%02X, not BCD", i, f[i])
+			return time.Time{}, r.errorf(7, field, "octet %d is 0x%02X, not BCD", i, f[i])
 		}
 		v[i] = int(lo)*10 + int(hi)
 	}
@@ -348,7 +361,7 @@ func (r *reader) timestamp(field string) (time.Time, error) {
 	}
 	month, day, hour, minute, sec := v[1], v[2], v[3], v[4], v[5]
 	if month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
-		return time.Time{}, r.errorf(field, "invalid date %02d-%02d-%02d %02d:%02d:%02d", v[0], month, day, hour, minute, sec)
+		return time.Time{}, r.errorf(7, field, "invalid date %02d-%02d-%02d %02d:%02d:%02d", v[0], month, day, hour, minute, sec)
 	}
 	quarters := int(f[6]&0x07)*10 + int(f[6]>>4)
 	if f[6]&0x08 != 0 {
@@ -356,7 +369,7 @@ func (r *reader) timestamp(field string) (time.Time, error) {
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.FixedZone("", quarters*15*60))
 	if t.Day() != day {
-		return time.Time{}, r.errorf(field, "invalid date %04d-%02d-%02d", year, month, day)
+		return time.Time{}, r.errorf(7, field, "invalid date %04d-%02d-%02d", year, month, day)
 	}
 	return t, nil
 }
@@ -411,7 +424,7 @@ func (r *reader) validity(m *Message, vpf byte) error {
 		}
 		var vp tpdu.ValidityPeriod
 		if _, err := vp.UnmarshalBinary(f, tpdu.VpfRelative); err != nil {
-			return r.errorf("TP-VP", "%v", err)
+			return r.errorf(1, "TP-VP", "%v", err)
 		}
 		m.Validity = &Validity{Format: "relative", Relative: vp.Duration, Raw: f}
 	case 0x03:
@@ -486,7 +499,7 @@ func (r *reader) statusReport(m *Message, fo byte) (payload, error) {
 			return payload{}, err
 		}
 		if err := applyDCS(m, dcs); err != nil {
-			return payload{}, r.errorf("TP-DCS", "%v", err)
+			return payload{}, err
 		}
 	}
 	if pi&0x04 == 0 {
@@ -504,10 +517,7 @@ func (r *reader) pidDCS(m *Message) error {
 	if err != nil {
 		return err
 	}
-	if err := applyDCS(m, dcs); err != nil {
-		return r.errorf("TP-DCS", "%v", err)
-	}
-	return nil
+	return applyDCS(m, dcs)
 }
 
 var mwiTypes = [4]string{"voicemail", "fax", "email", "other"}
@@ -519,7 +529,7 @@ func applyDCS(m *Message, dcs byte) error {
 	m.DCS = dcs
 	d := tpdu.DCS(dcs)
 	if d.Compressed() {
-		return fmt.Errorf("compressed user data (TS 23.042) is not supported (DCS 0x%02X)", dcs)
+		return fmt.Errorf("%w: compressed user data (TS 23.042), DCS 0x%02X", ErrUnsupported, dcs)
 	}
 	alpha, err := d.Alphabet()
 	if err != nil {
@@ -556,28 +566,28 @@ func (r *reader) userData(m *Message, udhi bool) (payload, error) {
 	n := int(udl) // octets
 	if m.Encoding == GSM7 {
 		if udl > gsm7Single {
-			return payload{}, r.errorf("TP-UDL", "%d septets, at most %d", udl, gsm7Single)
+			return payload{}, r.errorf(1, "TP-UDL", "%d septets, at most %d", udl, gsm7Single)
 		}
 		n = (int(udl)*7 + 7) / 8
 	} else if n > tpdu.MaxUDL {
-		return payload{}, r.errorf("TP-UDL", "%d octets, at most %d", udl, tpdu.MaxUDL)
+		return payload{}, r.errorf(1, "TP-UDL", "%d octets, at most %d", udl, tpdu.MaxUDL)
 	}
 	ud, err := r.take(n, "TP-UD")
 	if err != nil {
 		return payload{}, err
 	}
 	hl := 0 // header length in octets, UDHL included
-	if udhi {
-		if len(ud) == 0 {
-			return payload{}, r.errorf("TP-UDH", "TP-UDHI is set but TP-UDL is 0")
-		}
+	// TP-UDHI with TP-UDL 0 is read as an empty message without header, as
+	// Gammu does: real modems produce it (a stored draft), and there is no
+	// header to misread.
+	if udhi && len(ud) > 0 {
 		hl = int(ud[0]) + 1
 		if hl > len(ud) {
-			return payload{}, r.errorf("TP-UDH", "UDHL %d longer than the user data (%d octets)", ud[0], len(ud)-1)
+			return payload{}, r.errorf(len(ud), "TP-UDH", "UDHL %d longer than the user data (%d octets)", ud[0], len(ud)-1)
 		}
 		var udh tpdu.UserDataHeader
 		if _, err := udh.UnmarshalBinary(ud[:hl]); err != nil {
-			return payload{}, r.errorf("TP-UDH", "%v", err)
+			return payload{}, r.errorf(len(ud), "TP-UDH", "%v", err)
 		}
 		applyUDH(m, udh)
 	}
@@ -587,7 +597,7 @@ func (r *reader) userData(m *Message, udhi bool) (payload, error) {
 		// The header is padded to a septet boundary (TS 23.040 §9.2.3.24).
 		hs := (hl*8 + 6) / 7
 		if hs > int(udl) {
-			return payload{}, r.errorf("TP-UDH", "header takes %d septets, TP-UDL is %d", hs, udl)
+			return payload{}, r.errorf(len(ud), "TP-UDH", "header takes %d septets, TP-UDL is %d", hs, udl)
 		}
 		pl.septets = gsm7.Unpack7Bit(ud[hl:], hs*7-hl*8)[:int(udl)-hs]
 		pl.tables = gsmAlphabet.tablesFor(m.LockingShift, m.SingleShift)
@@ -595,7 +605,7 @@ func (r *reader) userData(m *Message, udhi bool) (payload, error) {
 	case UCS2:
 		pl.octets = ud[hl:]
 		if len(pl.octets)%2 != 0 {
-			return payload{}, r.errorf("TP-UD", "odd UCS-2 length %d", len(pl.octets))
+			return payload{}, r.errorf(len(pl.octets), "TP-UD", "odd UCS-2 length %d", len(pl.octets))
 		}
 		m.Text = decodeUCS2(pl.octets)
 	default:
