@@ -134,10 +134,10 @@ const (
 	StatusFailedNoMore StatusClass = "temporary-error-no-more-tries" // 0x60-0x7F: temporary error, SC stopped trying
 )
 
-// StatusCategory classifies TP-ST per TS 23.040 §9.2.3.15. Values 0x80 and
-// above are reserved; like the spec's "reserved values shall be treated as
-// service rejected" they fall into StatusFailedNoMore's neighbour: a failure
-// the SC will not retry, reported as StatusFailed.
+// StatusCategory classifies TP-ST per TS 23.040 §9.2.3.15. Values 0x80
+// and above are reserved; they are reported as StatusFailed, because the
+// spec has receivers treat a reserved value as "service rejected", a
+// failure the SC will not retry.
 func StatusCategory(st byte) StatusClass {
 	switch {
 	case st < 0x20:

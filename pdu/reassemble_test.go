@@ -258,3 +258,48 @@ func TestExpireUndecodablePart(t *testing.T) {
 		t.Errorf("left pending: %v", keys)
 	}
 }
+
+// TestConcurrentUse runs the package's functions from several goroutines
+// on one Reassembler and MemParts; run with -race it checks that nothing
+// shares mutable state (the library's lazily built charset maps included).
+func TestConcurrentUse(t *testing.T) {
+	r := NewReassembler(NewMemParts())
+	const turkish = "0791093592100000640C910905566361400000012091327233804B03240101A0A2D373507A0E0A83DAE5F93C7C2E83E8E8301D347EBBE9E1B47B0EAAD3CD38D0181D96CF5DC8B2BC0C0ACBCB203ABA0C1AA3C3F2B96E93DE9C37733F1F"
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			errs <- func() error {
+				text := strings.Repeat("Çà€😀", 30+g)
+				parts, err := EncodeSubmit("+33611111111", text, byte(g), SubmitOptions{})
+				if err != nil {
+					return err
+				}
+				if c := CountText(text, CountOptions{Transliterate: true}); c.Parts != len(parts) {
+					return errors.New("count and encode disagree")
+				}
+				if _, err := DecodeHex(turkish, true); err != nil {
+					return err
+				}
+				var whole *Message
+				for _, p := range parts {
+					m, err := Decode(p.TPDU, false)
+					if err != nil {
+						return err
+					}
+					if whole, err = r.Add(m, p.TPDU, t0); err != nil {
+						return err
+					}
+				}
+				if whole == nil || whole.Text != text {
+					return errors.New("reassembled text differs")
+				}
+				return nil
+			}()
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
