@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -76,7 +77,8 @@ type Validity struct {
 	Relative time.Duration
 	// Absolute is the expiry time for the absolute format, in its own zone.
 	Absolute time.Time
-	Raw      []byte
+	// Raw is the TP-VP octets as received (1 or 7).
+	Raw []byte
 }
 
 // Message is a decoded TPDU of any of the three types.
@@ -110,9 +112,9 @@ type Message struct {
 	Ports               *Ports
 	MWI                 *Indication  // from TP-DCS groups 1100-1110
 	Indications         []Indication // special SMS message indication IEs
-	// SingleShift and LockingShift are the national language tables
-	// (TS 23.038 §6.2.1.2.4, IEIs 0x24 and 0x25) the text was decoded with;
-	// 0 is the default alphabet.
+	// SingleShift and LockingShift are the national language tables named
+	// by the UDH (TS 23.038 §6.2.1.2.4, IEIs 0x24 and 0x25); 0 is the
+	// default alphabet, as is an identifier the library has no table for.
 	SingleShift, LockingShift int
 	UDH                       []IE // every IE of the user data header, raw
 	// Trailing counts the octets after the end of the TPDU that were
@@ -426,20 +428,20 @@ func (r *reader) validity(m *Message, vpf byte) error {
 		if _, err := vp.UnmarshalBinary(f, tpdu.VpfRelative); err != nil {
 			return r.errorf(1, "TP-VP", "%v", err)
 		}
-		m.Validity = &Validity{Format: "relative", Relative: vp.Duration, Raw: f}
+		m.Validity = &Validity{Format: "relative", Relative: vp.Duration, Raw: slices.Clone(f)}
 	case 0x03:
 		start := r.off
 		t, err := r.timestamp("TP-VP")
 		if err != nil {
 			return err
 		}
-		m.Validity = &Validity{Format: "absolute", Absolute: t, Raw: r.b[start:r.off]}
+		m.Validity = &Validity{Format: "absolute", Absolute: t, Raw: slices.Clone(r.b[start:r.off])}
 	case 0x01:
 		f, err := r.take(7, "TP-VP")
 		if err != nil {
 			return err
 		}
-		v := &Validity{Format: "enhanced", Raw: f}
+		v := &Validity{Format: "enhanced", Raw: slices.Clone(f)}
 		var vp tpdu.ValidityPeriod
 		if _, err := vp.UnmarshalBinary(f, tpdu.VpfEnhanced); err == nil {
 			v.Relative = vp.Duration
@@ -610,7 +612,7 @@ func (r *reader) userData(m *Message, udhi bool) (payload, error) {
 		m.Text = decodeUCS2(pl.octets)
 	default:
 		pl.octets = ud[hl:]
-		m.Data = append([]byte{}, pl.octets...)
+		m.Data = slices.Clone(pl.octets)
 	}
 	return pl, nil
 }
