@@ -144,11 +144,9 @@ func isPromptCommand(c command) bool {
 	return c.kind == kindSet && (c.name == "+CMGS" || c.name == "+CMGW")
 }
 
-// splitArgs splits comma-separated parameters outside quotes.
+// splitArgs splits comma-separated parameters outside quotes; there is
+// always at least one, possibly empty.
 func splitArgs(s string) []string {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
 	var out []string
 	start, quoted := 0, false
 	for i := 0; i < len(s); i++ {
@@ -814,7 +812,7 @@ func (m *Modem) completePrompt(p *port, pr *prompt) {
 		if pr.cmd == "+CMGS" {
 			m.stats.Rejected++
 		}
-		m.respond(p, pr.cmd, nil, resp)
+		m.respond(p, nil, resp)
 		return
 	}
 	var r result
@@ -836,7 +834,7 @@ func (m *Modem) completePrompt(p *port, pr *prompt) {
 	if final == "" {
 		final = "OK"
 	}
-	m.respond(p, pr.cmd, r.info, final)
+	m.respond(p, r.info, final)
 }
 
 // submit validates and records an SMS-SUBMIT typed at the +CMGS prompt and

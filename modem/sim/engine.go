@@ -71,6 +71,7 @@ func (m *Modem) runLoop(p *port) {
 // powerCycle unplugs port p and plugs a new one, as a modem rebooting on
 // the USB bus does. It runs outside the loop, which it waits for.
 func (m *Modem) powerCycle(p *port) {
+	p.drainOutput(time.Second)
 	m.mu.Lock()
 	if m.closed || m.port != p {
 		m.mu.Unlock()
@@ -94,13 +95,16 @@ func (m *Modem) powerCycle(p *port) {
 func (m *Modem) step(p *port, chunk []byte) {
 	defer func() {
 		if r := recover(); r != nil {
+			m.stats.Panics++
 			m.log.Error("sim: panic in modem loop", slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 			p.line, p.overflow, p.prompt = p.line[:0], false, nil
 			p.out = append(p.out, "\r\nERROR\r\n"...)
 			m.flush(p)
 		}
 	}()
-	if len(chunk) > 0 && !m.hung {
+	if m.hung {
+		m.stats.Dropped += len(chunk)
+	} else if len(chunk) > 0 {
 		m.handleInput(p, chunk)
 	}
 	if m.port == p {
@@ -116,6 +120,9 @@ func (m *Modem) live(p *port) bool { return m.port == p && !m.hung && !m.closed 
 func (m *Modem) handleInput(p *port, b []byte) {
 	for i := 0; i < len(b); i++ {
 		if !m.live(p) {
+			if m.hung {
+				m.stats.Dropped += len(b) - i
+			}
 			return
 		}
 		c := b[i]
@@ -172,7 +179,7 @@ func (m *Modem) promptByte(p *port, c byte) {
 		m.completePrompt(p, pr)
 	case esc:
 		p.prompt = nil
-		m.respond(p, "", nil, "OK")
+		m.respond(p, nil, "OK")
 	case '\r', '\n', ' ', '\t':
 	default:
 		if len(pr.buf) < maxPromptInput {
@@ -202,14 +209,14 @@ func (m *Modem) execLine(p *port, line string, overflow bool) {
 	}
 	m.stats.Commands++
 	if overflow {
-		m.respond(p, "", nil, "ERROR")
+		m.respond(p, nil, "ERROR")
 		return
 	}
 	body := line[i+2:]
 	m.log.Debug("sim: command", slog.String("line", line[i:]))
 	cmds, ok := splitCommands(body)
 	if !ok {
-		m.respond(p, "", nil, "ERROR")
+		m.respond(p, nil, "ERROR")
 		return
 	}
 	var info []string
@@ -218,7 +225,7 @@ func (m *Modem) execLine(p *port, line string, overflow bool) {
 			if !m.pause(p, m.latencyFor(c.name)) {
 				return
 			}
-			m.respond(p, c.name, info, "")
+			m.respond(p, info, "")
 			p.out = append(p.out, raw...)
 			return
 		}
@@ -227,28 +234,38 @@ func (m *Modem) execLine(p *port, line string, overflow bool) {
 				return
 			}
 			if resp, ok := m.takeFault(c.text); ok {
-				m.respond(p, c.name, info, resp)
+				m.respond(p, info, resp)
 				return
 			}
 		}
-		r := m.exec(p, c)
+		r := m.safeExec(p, c)
 		info = append(info, r.info...)
 		if r.prompt != nil {
-			m.respond(p, c.name, info, "")
+			m.respond(p, info, "")
 			p.out = append(p.out, "\r\n> "...)
 			p.prompt = r.prompt
 			return
 		}
 		if r.final != "" {
-			m.respond(p, c.name, info, r.final)
+			m.respond(p, info, r.final)
 			return
 		}
 	}
-	name := ""
-	if len(cmds) > 0 {
-		name = cmds[len(cmds)-1].name
-	}
-	m.respond(p, name, info, "OK")
+	m.respond(p, info, "OK")
+}
+
+// safeExec runs one command; a panic (a bug) fails that command only, is
+// logged and counted in Stats.Panics.
+func (m *Modem) safeExec(p *port, c command) (r result) {
+	defer func() {
+		if v := recover(); v != nil {
+			m.stats.Panics++
+			m.log.Error("sim: panic in command", slog.String("command", c.text), slog.Any("panic", v),
+				slog.String("stack", string(debug.Stack())))
+			r = syntaxError()
+		}
+	}()
+	return m.exec(p, c)
 }
 
 // latencyFor is the delay before the answer of a command.
@@ -314,7 +331,7 @@ func (m *Modem) takeFault(text string) (string, bool) {
 // respond prints information text and a final result code in the V.250
 // format chosen by ATV/ATQ; final "" prints the information text only.
 // Noise lines may be slipped between lines, as Huawei sticks do.
-func (m *Modem) respond(p *port, name string, info []string, final string) {
+func (m *Modem) respond(p *port, info []string, final string) {
 	if m.set.verbose {
 		if len(info) > 0 {
 			p.out = append(p.out, "\r\n"...)
@@ -327,7 +344,7 @@ func (m *Modem) respond(p *port, name string, info []string, final string) {
 						}
 					}
 				}
-				m.appendLine(p, l)
+				m.appendLine(p, l, prev(info, i))
 			}
 			p.out = append(p.out, "\r\n"...)
 		}
@@ -336,8 +353,8 @@ func (m *Modem) respond(p *port, name string, info []string, final string) {
 		}
 		return
 	}
-	for _, l := range info {
-		m.appendLine(p, l)
+	for i, l := range info {
+		m.appendLine(p, l, prev(info, i))
 		p.out = append(p.out, "\r\n"...)
 	}
 	if final == "" || m.set.quiet {
@@ -355,10 +372,19 @@ func (m *Modem) respond(p *port, name string, info []string, final string) {
 	}
 }
 
-// appendLine prints one line, cutting a PDU line in two with a noise line
-// when Noise.SplitPDU says so.
-func (m *Modem) appendLine(p *port, l string) {
-	if m.noise.SplitPDU > 0 && len(l) >= 8 && isHex(l) && m.rng.Float64() < m.noise.SplitPDU {
+func prev(lines []string, i int) string {
+	if i == 0 {
+		return ""
+	}
+	return lines[i-1]
+}
+
+// appendLine prints one line, cutting a PDU line (one after a +CMGL, +CMGR,
+// +CMT or +CDS header) in two with a noise line when Noise.SplitPDU says so.
+func (m *Modem) appendLine(p *port, l, prev string) {
+	isPDU := strings.HasPrefix(prev, "+CMGL:") || strings.HasPrefix(prev, "+CMGR:") ||
+		strings.HasPrefix(prev, "+CMT:") || strings.HasPrefix(prev, "+CDS:")
+	if isPDU && m.noise.SplitPDU > 0 && len(l) >= 8 && m.rng.Float64() < m.noise.SplitPDU {
 		if n, ok := m.noiseLine(""); ok {
 			half := len(l) / 2
 			p.out = append(p.out, l[:half]+"\r\n"+n+"\r\n"+l[half:]...)
@@ -409,7 +435,9 @@ func (m *Modem) service(p *port) {
 		p.out = append(p.out, m.injects...)
 		m.injects = m.injects[:0]
 	}
-	if m.hung || p.prompt != nil || len(p.line) > 0 {
+	// A command being typed reserves the line too; junk without "A" does not.
+	typing := len(p.line) > 0 && (p.line[0] == 'A' || p.line[0] == 'a')
+	if m.hung || p.prompt != nil || typing {
 		return
 	}
 	m.pump()
@@ -434,7 +462,7 @@ func (m *Modem) writeURC(p *port, u urc) {
 		if i > 0 {
 			p.out = append(p.out, "\r\n"...)
 		}
-		m.appendLine(p, l)
+		m.appendLine(p, l, prev(u.lines, i))
 	}
 	p.out = append(p.out, "\r\n"...)
 	if u.ack != nil && m.outstanding == u.ack {

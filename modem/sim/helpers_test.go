@@ -31,7 +31,12 @@ func newTestModem(t *testing.T, cfg Config) *Modem {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	t.Cleanup(func() { m.Close() })
+	t.Cleanup(func() {
+		m.Close()
+		if n := m.Stats().Panics; n != 0 {
+			t.Errorf("the modem loop panicked %d time(s)", n)
+		}
+	})
 	return m
 }
 
@@ -136,11 +141,4 @@ func (tm *term) pending() string {
 	tm.mu.Lock()
 	defer tm.mu.Unlock()
 	return string(tm.buf)
-}
-
-// drain discards what was received so far.
-func (tm *term) drain() {
-	tm.mu.Lock()
-	defer tm.mu.Unlock()
-	tm.buf = tm.buf[:0]
 }

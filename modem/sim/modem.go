@@ -46,6 +46,7 @@ type Modem struct {
 	faults   []*fault
 	scripts  []script
 	noise    Noise
+	noiseGen uint64 // bumped to stop a noise timer chain
 	rng      *rand.Rand
 	ussd     map[string]string
 	injects  []byte
@@ -116,8 +117,19 @@ type script struct {
 // New creates the modem, its pty (and Config.Link), and powers it on: the
 // boot lines are already waiting on the line when the driver opens it.
 func New(cfg Config) (*Modem, error) {
+	m := newModem(cfg)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.powerOn(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// newModem builds a powered-off modem.
+func newModem(cfg Config) *Modem {
 	cfg = cfg.withDefaults()
-	m := &Modem{
+	return &Modem{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		pin:      cfg.PIN,
@@ -132,12 +144,6 @@ func New(cfg Config) (*Modem, error) {
 		sm:       newStore("SM", cfg.SIMCapacity),
 		me:       newStore("ME", cfg.MECapacity),
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err := m.powerOn(); err != nil {
-		return nil, err
-	}
-	return m, nil
 }
 
 // Path is the name to open: Config.Link when set, else the current pty
@@ -240,7 +246,8 @@ func (m *Modem) powerOn() error {
 		m.urcs = append(m.urcs, urc{lines: []string{l}})
 	}
 	m.register()
-	m.scheduleNoise(p.gen)
+	m.noiseGen++
+	m.scheduleNoise(m.noiseGen)
 	p.wg.Add(2)
 	go m.readLoop(p)
 	go m.runLoop(p)
@@ -316,8 +323,8 @@ func (m *Modem) setReg(stat int) {
 
 func (m *Modem) registered() bool { return m.regStat == 1 || m.regStat == 5 }
 
-// scheduleNoise emits one noise line every Noise.Interval while this port
-// generation lives. Called with m.mu held.
+// scheduleNoise emits one noise line every Noise.Interval until the noise
+// settings change or the modem is unplugged. Called with m.mu held.
 func (m *Modem) scheduleNoise(gen uint64) {
 	if m.noise.Interval <= 0 {
 		return
@@ -325,9 +332,10 @@ func (m *Modem) scheduleNoise(gen uint64) {
 	time.AfterFunc(m.noise.Interval, func() {
 		m.mu.Lock()
 		defer m.mu.Unlock()
-		if m.closed || m.gen != gen || m.port == nil {
+		if m.closed || m.noiseGen != gen || m.port == nil {
 			return
 		}
+		m.kick()
 		if l, ok := m.noiseLine(""); ok {
 			m.addURC(urc{lines: []string{l}})
 		}
@@ -601,13 +609,11 @@ func (m *Modem) SetNoise(n Noise) {
 	if n.Lines == nil {
 		n.Lines = defaultNoiseLines
 	}
-	restart := n.Interval > 0 && m.noise.Interval != n.Interval
+	restart := m.noise.Interval != n.Interval
 	m.noise = n
-	if restart && m.port != nil {
-		// A new generation number stops the previous noise timer chain.
-		m.gen++
-		m.port.gen = m.gen
-		m.scheduleNoise(m.gen)
+	if restart {
+		m.noiseGen++
+		m.scheduleNoise(m.noiseGen)
 	}
 }
 

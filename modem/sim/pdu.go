@@ -74,6 +74,20 @@ func decodeSubmit(tp []byte) (Submitted, *tpdu.TPDU, error) {
 		t, err = sms.Unmarshal(tp, sms.AsMO)
 		return err
 	})
+	fillBits := false
+	if err != nil {
+		// Some encoders leave garbage in the fill bits after the last
+		// septet; TS 23.040 §9.2.3.16 makes them zero but a network does not
+		// read them, so the sim accepts such a PDU (and says so).
+		if fixed, ok := zeroFillBits(tp); ok {
+			err = safely(func() error {
+				var err error
+				t, err = sms.Unmarshal(fixed, sms.AsMO)
+				return err
+			})
+			fillBits = err == nil
+		}
+	}
 	if err != nil {
 		return Submitted{}, nil, fmt.Errorf("sim: decode sms-submit: %w", err)
 	}
@@ -111,6 +125,9 @@ func decodeSubmit(tp []byte) (Submitted, *tpdu.TPDU, error) {
 			s.ConcatRefBits, s.ConcatRef, s.ConcatSeq, s.ConcatTotal = 16, ref, seq, total
 		}
 	}
+	if fillBits {
+		s.DecodeError = "non-zero fill bits after the last septet"
+	}
 	if alpha == tpdu.Alpha8Bit {
 		s.Data = append([]byte(nil), t.UD...)
 		return s, t, nil
@@ -123,6 +140,28 @@ func decodeSubmit(tp []byte) (Submitted, *tpdu.TPDU, error) {
 		s.DecodeError = err.Error()
 	}
 	return s, t, nil
+}
+
+// zeroFillBits returns a copy of a 7-bit TPDU with the unused high bits of
+// its last octet cleared. The user data is at the end of the TPDU, so the
+// TP-UDL is the octet before the (UDL*7+7)/8 last octets; every consistent
+// candidate is tried from the longest.
+func zeroFillBits(tp []byte) ([]byte, bool) {
+	for udl := 160; udl >= 1; udl-- {
+		n := (udl*7 + 7) / 8
+		i := len(tp) - n - 1
+		used := (udl * 7) % 8
+		if i < 2 || int(tp[i]) != udl || used == 0 {
+			continue
+		}
+		last := tp[len(tp)-1]
+		if masked := last & (1<<used - 1); masked != last {
+			fixed := append([]byte(nil), tp...)
+			fixed[len(fixed)-1] = masked
+			return fixed, true
+		}
+	}
+	return nil, false
 }
 
 // address builds a TP address (TS 23.040 §9.1.2.5) from a phone number or an

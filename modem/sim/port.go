@@ -104,6 +104,31 @@ func (p *port) close() {
 	})
 }
 
+// drainOutput waits, at most limit, until the driver has read what the
+// modem printed, so that the OK of a reboot command is not lost with the
+// port. The kernel moves written bytes into the slave's input queue
+// asynchronously, so the queue is only trusted after a first pause (a real
+// stick takes a second or more to leave the bus anyway). Only for that rare
+// path: it polls.
+func (p *port) drainOutput(limit time.Duration) {
+	deadline := time.Now().Add(limit)
+	pause := rebootPause
+	for time.Now().Before(deadline) {
+		t := time.NewTimer(pause)
+		select {
+		case <-p.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = time.Millisecond
+		n, err := unix.IoctlGetInt(int(p.slave.Fd()), unix.TIOCINQ)
+		if err != nil || n == 0 {
+			return
+		}
+	}
+}
+
 // wait waits for the port's goroutines to end; not from the loop itself.
 func (p *port) wait() { p.wg.Wait() }
 

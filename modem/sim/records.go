@@ -85,6 +85,8 @@ type Stats struct {
 	Rings          int  // RING indications
 	Unplugs        int  // Unplug calls
 	StoredSIM      int  // slots used in "SM" now
+	Dropped        int  // input bytes ignored while hung
+	Panics         int  // bugs caught by the loop (tests require 0)
 	Plugged        bool // the pty is present
 	Hung           bool // the modem ignores its input
 }
