@@ -363,8 +363,9 @@ func (r Registration) Registered() bool {
 // ParseCREG parses +CREG, +CGREG, +CEREG and +C5GREG lines, in both the
 // query form (`+CREG: <n>,<stat>[,<lac>,<ci>[,<act>]]`) and the unsolicited
 // form (`+CREG: <stat>[,<lac>,<ci>[,<act>]]`). The two forms are told apart by
-// the second field: a location code (quoted, four digits or more, or hex
-// letters) or an empty field means the unsolicited form. Vendor variants
+// the second field: a location code (quoted, or four digits or more, or hex
+// letters, like the field after it) or an empty field means the unsolicited
+// form. Vendor variants
 // are accepted: unquoted or space-padded codes, leading zeros, a routing
 // area code between location and cell (Novatel, ModemManager's test set) or
 // after the access technology (+CGREG).
@@ -391,7 +392,7 @@ func ParseCREG(line string) (Registration, error) {
 	if len(f) == 0 {
 		return Registration{}, fmt.Errorf("modem: %s: %w", quoteLine(line), ErrNoAnswer)
 	}
-	unsolicited := len(f) == 1 || (len(f) >= 3 && (f[1].s == "" || looksLikeAreaCode(f[1])))
+	unsolicited := len(f) == 1 || (len(f) >= 3 && (f[1].s == "" || looksLikeAreaCode(f[1], f[2])))
 	rest := f
 	if !unsolicited {
 		n, err := parseUint(f[0].s)
@@ -427,14 +428,16 @@ func ParseCREG(line string) (Registration, error) {
 	return r, nil
 }
 
-// looksLikeAreaCode reports whether f is a location area code rather than a
-// <stat> value: quoted, at least four characters, or with hex letters.
-func looksLikeAreaCode(f field) bool {
-	s := normalizeCode(f.s)
-	if f.quoted || len(s) >= 4 {
+// looksLikeAreaCode reports whether f, followed by next, is a location area
+// code rather than a <stat> value: quoted, or unquoted with four characters
+// or more or with hex letters while next is unquoted too (an unquoted
+// "0011" before a quoted "0F0D" is a <stat> with leading zeros).
+func looksLikeAreaCode(f, next field) bool {
+	if f.quoted {
 		return true
 	}
-	return strings.ContainsAny(s, "ABCDEF")
+	s := normalizeCode(f.s)
+	return !next.quoted && (len(s) >= 4 || strings.ContainsAny(s, "ABCDEF"))
 }
 
 func normalizeCode(s string) string {
