@@ -1,0 +1,747 @@
+package queue
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"gsmbox/pdu"
+	"gsmbox/store"
+)
+
+// Channel is a message's priority class (SPEC Q4).
+type Channel int
+
+// Channels: notifications (transactional) go first and at any hour;
+// marketing goes after them and only within QuietHours.
+const (
+	Notification Channel = store.ChannelNotification
+	Marketing    Channel = store.ChannelMarketing
+)
+
+// StopMention asks for the opt-out mention at the end of the text (SPEC P5,
+// sMsmode "stop" parameter).
+type StopMention int
+
+// StopMention values, as sMsmode's stop=1 and stop=2.
+const (
+	StopNone   StopMention = 0
+	StopIfFree StopMention = 1 // only when it adds no SMS part
+	StopAlways StopMention = 2
+)
+
+// Request is one send request (SPEC Q1): a text, recipients given as
+// numbers, per-recipient rows, contacts and groups, and options.
+type Request struct {
+	AccountID int64 // 0: the default account
+	// Text may hold mail-merge placeholders (see template). It may be ""
+	// only when every Recipients row has its own Text.
+	Text string
+	// Numbers in any usual form: E.164, national (default country),
+	// international without "+" (336...), with spaces or dots.
+	Numbers []string
+	// Recipients are rows with per-recipient values for the mail-merge or
+	// a text of their own (sMsmode batch CSV, L2T Excel, SMStoB file).
+	Recipients []Recipient
+	ContactIDs []int64
+	GroupIDs   []int64
+	GroupNames []string // resolved in the account (sMsmode "groupe")
+
+	Channel Channel
+	// At schedules the send (zero: now), SPEC Q3.
+	At time.Time
+	// Repeat makes the send recurring from At; RepeatUntil ends it (zero:
+	// never).
+	Repeat      Period
+	RepeatUntil time.Time
+	// Campaign names a campaign (SPEC Q9) created for this request; a
+	// throttled request always gets one.
+	Campaign string
+	// ThrottleCount and ThrottlePause spread the send: ThrottleCount
+	// messages, then ThrottlePause, and so on (SMStoB "envoi en nombre
+	// temporisé"). The pause runs from the start of each batch.
+	ThrottleCount int
+	ThrottlePause time.Duration
+
+	Modem         string        // pin every message to this modem (SPEC Q13)
+	Flash         bool          // class 0
+	Validity      time.Duration // TP-VP, 0: Config.Validity
+	Transliterate bool          // replace accents to stay in GSM 7-bit
+	MaxParts      int           // 0: Config.MaxParts
+	StopMention   StopMention
+
+	RefClient string // the caller's tag, returned in notifications (sMsmode refClient)
+	Source    string // ui, api, cli, email, auto, ... (statistics, SPEC W13)
+	// AllowDuplicate skips the duplicate guard for this request.
+	AllowDuplicate bool
+	// IgnoreStop sends even to numbers on the STOP list: only for the
+	// confirmation of a STOP request (SPEC I2).
+	IgnoreStop bool
+	// DryRun checks and counts everything and stores nothing (SMStoB
+	// test=o).
+	DryRun bool
+}
+
+// Recipient is one row of a per-recipient send.
+type Recipient struct {
+	Number string
+	Values map[string]string // mail-merge values: "param1", "v1", "name"...
+	Text   string            // this recipient's own text ("" uses Request.Text)
+}
+
+// Reason says why a recipient was rejected.
+type Reason string
+
+// Rejection reasons; each maps to a code of the compatible APIs.
+const (
+	ReasonInvalidNumber  Reason = "invalid_number"  // not a valid phone number (SMStoB 84)
+	ReasonStopList       Reason = "stop_list"       // the number opted out (SPEC I2)
+	ReasonDuplicate      Reason = "duplicate"       // same text to the same number recently (SMStoB 91)
+	ReasonBlocked        Reason = "blocked_contact" // the contact is blocked (SPEC D1)
+	ReasonMergeField     Reason = "merge_field"     // a placeholder has no value for this recipient
+	ReasonTooLong        Reason = "too_long"        // more parts than allowed
+	ReasonEmptyText      Reason = "empty_text"      // the merged text is empty
+	ReasonUnknownContact Reason = "unknown_contact" // no such contact in the account
+)
+
+// SMStoBCode maps a rejection to the SMStoB http.php return code (seed
+// 003): 84 invalid number, 91 already sent in the last 24 h, 90 empty
+// message; others (STOP list, blocked) have no code of their own there and
+// map to 84, "this number cannot receive".
+func (r Reason) SMStoBCode() int {
+	switch r {
+	case ReasonDuplicate:
+		return 91
+	case ReasonEmptyText:
+		return 90
+	}
+	return 84
+}
+
+// Result is the outcome for one recipient.
+type Result struct {
+	Input     string // the recipient as given: a number, "contact 12"
+	Number    string // E.164, when valid
+	ContactID int64
+	MessageID int64 // 0 when rejected or for a dry run
+	Parts     int   // SMS parts (credits) of this message
+	Encoding  pdu.Encoding
+	Reason    Reason // "" when accepted
+	Detail    string
+}
+
+// Accepted reports whether the recipient got a message.
+func (r Result) Accepted() bool { return r.Reason == "" }
+
+// Receipt is what Submit did.
+type Receipt struct {
+	Results     []Result // one per recipient, in request order (groups expanded)
+	Accepted    int
+	Parts       int   // total parts, i.e. credits charged
+	CampaignID  int64 // 0 when none
+	RecurringID int64 // 0 when not recurring
+	Scheduled   bool  // the messages wait for a time
+}
+
+// Request-level errors: nothing is stored.
+var (
+	ErrEmptyText     = errors.New("queue: empty text")
+	ErrNoRecipients  = errors.New("queue: no recipient")
+	ErrInvalid       = errors.New("queue: invalid request")
+	ErrNoCredits     = errors.New("queue: insufficient credits")  // SMStoB 83, sMsmode 33
+	ErrQuotaExceeded = errors.New("queue: daily quota exceeded")  // per account, SPEC Q7
+	ErrUnknownGroup  = errors.New("queue: unknown group")         // SMStoB 86 for an unknown group
+	ErrNoneAccepted  = errors.New("queue: no recipient accepted") // every recipient was rejected
+)
+
+// errDryRun rolls back a dry run.
+var errDryRun = errors.New("queue: dry run")
+
+// counterConcatRef is the store counter of concatenation references (SPEC
+// P6).
+const counterConcatRef = "concat_ref"
+
+// Submit accepts a send request (SPEC Q1): in one transaction it stores one
+// message per accepted recipient, with its parts encoded, and returns their
+// ids; rejected recipients get a reason. When every recipient is rejected
+// the receipt is returned with ErrNoneAccepted. The dispatcher is kicked
+// so an immediate send goes at once.
+func (q *Queue) Submit(ctx context.Context, req Request) (Receipt, error) {
+	var rc Receipt
+	err := q.st.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		rc, err = q.SubmitTx(tx, req)
+		if err == nil && req.DryRun {
+			return errDryRun
+		}
+		return err
+	})
+	if errors.Is(err, errDryRun) {
+		return rc, nil
+	}
+	if err != nil {
+		return rc, err
+	}
+	if rc.Accepted == 0 {
+		return rc, ErrNoneAccepted
+	}
+	q.Kick()
+	return rc, nil
+}
+
+// SubmitTx is Submit inside the caller's transaction, so that a send
+// commits together with what caused it (a STOP confirmation with the STOP,
+// a recurring occurrence with its series). The caller must Kick after the
+// commit. A receipt without accepted recipient is not an error here.
+func (q *Queue) SubmitTx(tx *store.Tx, req Request) (Receipt, error) {
+	return q.submitTx(tx, req, 0, q.cfg.Clock.Now())
+}
+
+// submitTx accepts req at now; recurringID ties the messages to the series
+// whose occurrence they are (0: none, or a new series when req.Repeat).
+func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.Time) (Receipt, error) {
+	if req.AccountID == 0 {
+		req.AccountID = store.DefaultAccount
+	}
+	if err := q.validate(&req); err != nil {
+		return Receipt{}, err
+	}
+	acct, err := tx.Account(req.AccountID)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
+	}
+	rc := Receipt{RecurringID: recurringID}
+	if req.Repeat != "" && recurringID == 0 {
+		if rc.RecurringID, err = q.createSeries(tx, req, now); err != nil {
+			return Receipt{}, err
+		}
+	}
+	targets, err := q.expand(tx, req)
+	if err != nil {
+		return Receipt{}, err
+	}
+	if len(targets) == 0 {
+		return Receipt{}, ErrNoRecipients
+	}
+	if err := q.filter(tx, req, targets, now); err != nil {
+		return Receipt{}, err
+	}
+	q.compose(req, targets)
+	if err := q.dedupe(tx, req, targets, now); err != nil {
+		return Receipt{}, err
+	}
+	rejected := map[string]int{}
+	var msgs, multi int
+	for i := range targets {
+		t := &targets[i]
+		if t.res.Reason != "" {
+			rejected[string(t.res.Reason)]++
+			continue
+		}
+		msgs++
+		rc.Parts += t.count.Parts
+		if t.count.Parts > 1 {
+			multi++
+		}
+	}
+	rc.Accepted = msgs
+	if msgs > 0 {
+		if err := q.charge(tx, acct, msgs, rc.Parts, now); err != nil {
+			return Receipt{}, err
+		}
+	}
+	at := req.At
+	if at.IsZero() {
+		at = now
+	}
+	throttled := req.ThrottleCount > 0 && req.ThrottlePause > 0
+	if msgs > 0 && (req.Campaign != "" || throttled) {
+		name := req.Campaign
+		if name == "" {
+			name = fmt.Sprintf("%s %s", now.In(q.cfg.Location).Format("2006-01-02 15:04"), truncate(req.Text, 30))
+		}
+		rc.CampaignID, err = tx.CreateCampaign(store.Campaign{AccountID: req.AccountID, Name: name, Text: req.Text,
+			Channel: int(req.Channel), CreatedAt: now, ScheduledAt: req.At, ThrottleCount: req.ThrottleCount,
+			ThrottlePause: req.ThrottlePause, Recipients: msgs, Rejected: rejected})
+		if err != nil {
+			return Receipt{}, err
+		}
+		if err := tx.Journal(store.JournalEntry{At: now, AccountID: req.AccountID, CampaignID: rc.CampaignID, Event: "created",
+			Detail: fmt.Sprintf("%d recipients accepted, %d rejected", msgs, len(targets)-msgs)}); err != nil {
+			return Receipt{}, err
+		}
+	}
+	var ref int64
+	if multi > 0 {
+		if ref, err = tx.NextCounter(counterConcatRef, int64(multi)); err != nil {
+			return Receipt{}, err
+		}
+	}
+	k := 0
+	for i := range targets {
+		t := &targets[i]
+		if t.res.Reason != "" {
+			continue
+		}
+		when := at
+		if throttled {
+			when = at.Add(time.Duration(k/req.ThrottleCount) * req.ThrottlePause)
+		}
+		k++
+		status := store.StatusQueued
+		if when.After(now) {
+			status = store.StatusScheduled
+			rc.Scheduled = true
+		}
+		var r byte
+		if t.count.Parts > 1 {
+			r = byte(ref)
+			ref++
+		}
+		parts, err := pdu.EncodeSubmit(t.res.Number, t.text, r, q.submitOptions(req))
+		if err != nil {
+			return Receipt{}, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
+		}
+		tpdus := make([][]byte, len(parts))
+		for j, p := range parts {
+			tpdus[j] = p.TPDU
+		}
+		m := store.Message{
+			AccountID:   req.AccountID,
+			CampaignID:  rc.CampaignID,
+			RecurringID: rc.RecurringID,
+			ContactID:   t.res.ContactID,
+			Number:      t.res.Number,
+			Channel:     int(req.Channel),
+			Text:        t.text,
+			TextHash:    t.hash,
+			Encoding:    string(t.count.Encoding),
+			Flash:       req.Flash,
+			Validity:    q.validity(req),
+			Status:      status,
+			CreatedAt:   now,
+			ScheduledAt: req.At,
+			PinModem:    req.Modem,
+			RefClient:   req.RefClient,
+			Source:      req.Source,
+			IgnoreStop:  req.IgnoreStop,
+		}
+		if throttled {
+			m.ScheduledAt = when
+		}
+		if t.res.MessageID, err = tx.InsertMessage(&m, tpdus); err != nil {
+			return Receipt{}, err
+		}
+	}
+	if msgs > 0 {
+		if err := tx.AddUsage(req.AccountID, dayKey(now, q.cfg.Location), store.Usage{Messages: msgs, Parts: rc.Parts}); err != nil {
+			return Receipt{}, err
+		}
+	}
+	rc.Results = make([]Result, len(targets))
+	for i, t := range targets {
+		if req.DryRun {
+			t.res.MessageID = 0
+		}
+		rc.Results[i] = t.res
+	}
+	return rc, nil
+}
+
+// target is one recipient being accepted.
+type target struct {
+	res     Result
+	raw     string // number as given, before normalisation
+	contact *store.Contact
+	values  map[string]string
+	tmpl    *template // nil: use the request's
+	text    string    // final text
+	hash    int64
+	count   pdu.Count
+}
+
+// reject marks the target rejected.
+func (t *target) reject(r Reason, detail string) {
+	t.res.Reason, t.res.Detail = r, detail
+	t.res.Parts, t.res.Encoding = 0, ""
+}
+
+func (q *Queue) validate(req *Request) error {
+	switch {
+	case req.Channel != Notification && req.Channel != Marketing:
+		return fmt.Errorf("%w: channel %d", ErrInvalid, req.Channel)
+	case req.Repeat != "" && !req.Repeat.valid():
+		return fmt.Errorf("%w: repeat %q", ErrInvalid, req.Repeat)
+	case req.ThrottleCount < 0 || req.ThrottlePause < 0:
+		return fmt.Errorf("%w: negative throttle", ErrInvalid)
+	case req.Validity < 0:
+		return fmt.Errorf("%w: negative validity", ErrInvalid)
+	case req.MaxParts < 0 || req.MaxParts > 255:
+		return fmt.Errorf("%w: max parts %d", ErrInvalid, req.MaxParts)
+	case req.StopMention < StopNone || req.StopMention > StopAlways:
+		return fmt.Errorf("%w: stop mention %d", ErrInvalid, req.StopMention)
+	case req.Repeat != "" && req.DryRun:
+		return fmt.Errorf("%w: a dry run cannot repeat", ErrInvalid)
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		own := len(req.Recipients) > 0 && len(req.Numbers) == 0 && len(req.ContactIDs) == 0 && len(req.GroupIDs) == 0 && len(req.GroupNames) == 0
+		for _, r := range req.Recipients {
+			if strings.TrimSpace(r.Text) == "" {
+				own = false
+			}
+		}
+		if !own {
+			return ErrEmptyText
+		}
+	}
+	return nil
+}
+
+// expand turns the request's recipients into targets, in order: numbers,
+// per-recipient rows, contacts, then group members.
+func (q *Queue) expand(tx *store.Tx, req Request) ([]target, error) {
+	var ts []target
+	var rawNumbers []string
+	for _, n := range req.Numbers {
+		ts = append(ts, target{raw: n, res: Result{Input: n}})
+	}
+	for _, r := range req.Recipients {
+		t := target{raw: r.Number, res: Result{Input: r.Number}, values: r.Values}
+		if r.Text != "" {
+			tm := parseTemplate(r.Text)
+			t.tmpl = &tm
+		}
+		ts = append(ts, t)
+	}
+	for i := range ts {
+		num, ok := q.NormalizeNumber(ts[i].raw)
+		if !ok {
+			ts[i].res.Reason = ReasonInvalidNumber
+			ts[i].res.Detail = fmt.Sprintf("%q is not a valid phone number for region %s", ts[i].raw, q.cfg.DefaultCountry)
+			continue
+		}
+		ts[i].res.Number = num
+		rawNumbers = append(rawNumbers, num)
+	}
+	// Numbers typed by hand still get their contact's fields and block.
+	if len(rawNumbers) > 0 {
+		known, err := tx.ContactsByMobile(req.AccountID, rawNumbers)
+		if err != nil {
+			return nil, err
+		}
+		for i := range ts {
+			if c, ok := known[ts[i].res.Number]; ok {
+				ts[i].contact = &c
+				ts[i].res.ContactID = c.ID
+			}
+		}
+	}
+	if len(req.ContactIDs) > 0 {
+		cs, err := tx.ContactsByID(req.AccountID, req.ContactIDs)
+		if err != nil {
+			return nil, err
+		}
+		byID := map[int64]*store.Contact{}
+		for i := range cs {
+			byID[cs[i].ID] = &cs[i]
+		}
+		for _, id := range req.ContactIDs {
+			in := "contact " + strconv.FormatInt(id, 10)
+			c, ok := byID[id]
+			if !ok {
+				ts = append(ts, target{res: Result{Input: in, ContactID: id, Reason: ReasonUnknownContact, Detail: "no such contact in this account"}})
+				continue
+			}
+			ts = append(ts, target{contact: c, res: Result{Input: in, Number: c.Mobile, ContactID: c.ID}})
+		}
+	}
+	groupIDs := req.GroupIDs
+	if len(req.GroupNames) > 0 {
+		ids, err := tx.GroupIDsByName(req.AccountID, req.GroupNames)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %w", ErrUnknownGroup, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		groupIDs = append(groupIDs, ids...)
+	}
+	if len(groupIDs) > 0 {
+		cs, err := tx.GroupContacts(req.AccountID, groupIDs)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, fmt.Errorf("%w: %w", ErrUnknownGroup, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for i := range cs {
+			c := &cs[i]
+			ts = append(ts, target{contact: c, res: Result{Input: c.Mobile, Number: c.Mobile, ContactID: c.ID}})
+		}
+	}
+	return ts, nil
+}
+
+// filter applies the STOP list and blocked contacts (SPEC Q7, D1).
+func (q *Queue) filter(tx *store.Tx, req Request, ts []target, now time.Time) error {
+	var numbers []string
+	for _, t := range ts {
+		if t.res.Reason == "" {
+			numbers = append(numbers, t.res.Number)
+		}
+	}
+	stopped := map[string]bool{}
+	if !req.IgnoreStop && len(numbers) > 0 {
+		var err error
+		if stopped, err = tx.StoppedAmong(numbers); err != nil {
+			return err
+		}
+	}
+	for i := range ts {
+		t := &ts[i]
+		switch {
+		case t.res.Reason != "":
+		case stopped[t.res.Number]:
+			t.res.Reason, t.res.Detail = ReasonStopList, "the number is on the STOP list"
+		case t.contact != nil && t.contact.Blocked:
+			t.res.Reason, t.res.Detail = ReasonBlocked, "the contact is blocked"
+		}
+	}
+	return nil
+}
+
+// compose merges each target's text, adds the STOP mention and counts its
+// parts.
+func (q *Queue) compose(req Request, ts []target) {
+	base := parseTemplate(req.Text)
+	countOpts := pdu.CountOptions{Transliterate: req.Transliterate}
+	maxParts := req.MaxParts
+	if maxParts == 0 {
+		maxParts = q.cfg.MaxParts
+	}
+	// A text without placeholders is counted once for every recipient.
+	var staticText string
+	var staticCount pdu.Count
+	if base.static() {
+		staticText = q.finalText(req, mustRender(base), countOpts)
+		staticCount = pdu.CountText(staticText, countOpts)
+	}
+	for i := range ts {
+		t := &ts[i]
+		if t.res.Reason != "" {
+			continue
+		}
+		if t.tmpl == nil && base.static() {
+			t.text, t.count = staticText, staticCount
+		} else {
+			tm := base
+			if t.tmpl != nil {
+				tm = *t.tmpl
+			}
+			text, missing := tm.render(t.values, t.contact)
+			if missing != "" {
+				t.res.Reason, t.res.Detail = ReasonMergeField, fmt.Sprintf("no value for %s", missing)
+				continue
+			}
+			t.text = q.finalText(req, text, countOpts)
+			t.count = pdu.CountText(t.text, countOpts)
+		}
+		if strings.TrimSpace(t.text) == "" {
+			t.res.Reason, t.res.Detail = ReasonEmptyText, "the text is empty"
+			continue
+		}
+		if t.count.Parts > maxParts {
+			t.res.Reason, t.res.Detail = ReasonTooLong, fmt.Sprintf("%d parts, at most %d", t.count.Parts, maxParts)
+			continue
+		}
+		t.hash = textHash(t.text)
+		t.res.Parts, t.res.Encoding = t.count.Parts, t.count.Encoding
+	}
+}
+
+func mustRender(t template) string {
+	s, _ := t.render(nil, nil)
+	return s
+}
+
+// finalText applies the STOP mention (SPEC P5) and the transliteration the
+// encoder will apply, so the stored text is what the phone shows.
+func (q *Queue) finalText(req Request, text string, opts pdu.CountOptions) string {
+	if opts.Transliterate {
+		if t := pdu.Transliterate(text); pdu.CountText(t, pdu.CountOptions{}).Encoding == pdu.GSM7 {
+			text = t
+		}
+	}
+	switch req.StopMention {
+	case StopAlways:
+		return text + " " + q.cfg.StopText
+	case StopIfFree:
+		with := text + " " + q.cfg.StopText
+		if pdu.CountText(with, opts).Parts == pdu.CountText(text, opts).Parts {
+			return with
+		}
+	}
+	return text
+}
+
+// dedupe applies the duplicate guard: the same text to the same number
+// twice in this request is always refused; with the guard on, so is a text
+// already sent (or queued) to that number within the window.
+func (q *Queue) dedupe(tx *store.Tx, req Request, ts []target, now time.Time) error {
+	type key struct {
+		number string
+		hash   int64
+	}
+	seen := map[key]bool{}
+	var numbers []string
+	for i := range ts {
+		t := &ts[i]
+		if t.res.Reason != "" {
+			continue
+		}
+		k := key{t.res.Number, t.hash}
+		if seen[k] {
+			t.reject(ReasonDuplicate, "the same text to this number is already in this request")
+			continue
+		}
+		seen[k] = true
+		numbers = append(numbers, t.res.Number)
+	}
+	if req.AllowDuplicate || q.cfg.DuplicateWindow < 0 || len(numbers) == 0 {
+		return nil
+	}
+	recent, err := tx.RecentTextHashes(numbers, now.Add(-q.cfg.DuplicateWindow))
+	if err != nil {
+		return err
+	}
+	for i := range ts {
+		t := &ts[i]
+		if t.res.Reason != "" {
+			continue
+		}
+		for _, h := range recent[t.res.Number] {
+			if h == t.hash {
+				t.reject(ReasonDuplicate, fmt.Sprintf("the same text was sent to this number less than %s ago", q.cfg.DuplicateWindow))
+				break
+			}
+		}
+	}
+	return nil
+}
+
+// charge applies the daily quota and takes the credits (SPEC Q7, Q11).
+func (q *Queue) charge(tx *store.Tx, acct store.Account, msgs, parts int, now time.Time) error {
+	if acct.DailyQuota > 0 {
+		u, err := tx.Usage(acct.ID, dayKey(now, q.cfg.Location))
+		if err != nil {
+			return err
+		}
+		if u.Parts+parts > acct.DailyQuota {
+			return fmt.Errorf("%w: %d of %d SMS used today, %d more asked", ErrQuotaExceeded, u.Parts, acct.DailyQuota, parts)
+		}
+	}
+	if _, err := tx.ChargeCredits(acct.ID, int64(parts)); err != nil {
+		if errors.Is(err, store.ErrInsufficientCredits) {
+			return fmt.Errorf("%w: %w", ErrNoCredits, err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (q *Queue) submitOptions(req Request) pdu.SubmitOptions {
+	maxParts := req.MaxParts
+	if maxParts == 0 {
+		maxParts = q.cfg.MaxParts
+	}
+	return pdu.SubmitOptions{
+		StatusReport: !q.cfg.NoStatusReports,
+		Flash:        req.Flash,
+		Validity:     q.validity(req),
+		MaxParts:     maxParts,
+		// The text is already transliterated by finalText; doing it
+		// again is harmless and keeps the encoder's choice identical.
+		Transliterate: req.Transliterate,
+	}
+}
+
+func (q *Queue) validity(req Request) time.Duration {
+	if req.Validity > 0 {
+		return req.Validity
+	}
+	return q.cfg.Validity
+}
+
+// NormalizeNumber returns number in E.164 using the default country (SPEC
+// Q2), and false when it is not a valid phone number. "06 12 34 56 78",
+// "+33612345678", "0033612345678" and "33612345678" all give
+// "+33612345678" for France.
+func (q *Queue) NormalizeNumber(number string) (string, bool) {
+	return normalizeNumber(number, q.cfg.DefaultCountry)
+}
+
+func normalizeNumber(number, region string) (string, bool) {
+	s := strings.TrimSpace(number)
+	if s == "" || len(s) > 32 {
+		return "", false
+	}
+	if n, err := phonenumbers.Parse(s, region); err == nil && phonenumbers.IsValidNumber(n) {
+		return phonenumbers.Format(n, phonenumbers.E164), true
+	}
+	// International digits without "+" or "00" (sMsmode's 336xxxxxxxx).
+	if s[0] >= '1' && s[0] <= '9' {
+		if n, err := phonenumbers.Parse("+"+s, region); err == nil && phonenumbers.IsValidNumber(n) {
+			return phonenumbers.Format(n, phonenumbers.E164), true
+		}
+	}
+	return "", false
+}
+
+// textHash is the duplicate guard's fingerprint of a text (FNV-1a, 64 bits).
+func textHash(s string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return int64(h.Sum64())
+}
+
+func truncate(s string, n int) string {
+	r := []rune(strings.TrimSpace(s))
+	if len(r) <= n {
+		return string(r)
+	}
+	return string(r[:n]) + "…"
+}
+
+// createSeries stores a recurring series for req (SPEC Q3). Its first
+// occurrence is the request itself; the scheduler queues the next ones.
+func (q *Queue) createSeries(tx *store.Tx, req Request, now time.Time) (int64, error) {
+	first := req.At
+	if first.IsZero() {
+		first = now
+	}
+	occ := req
+	occ.Repeat, occ.RepeatUntil, occ.At = "", time.Time{}, time.Time{}
+	body, err := json.Marshal(occ)
+	if err != nil {
+		return 0, fmt.Errorf("queue: recurring send: %w", err)
+	}
+	next := req.Repeat.Occurrence(first, 1, q.cfg.Location)
+	return tx.CreateRecurring(store.Recurring{
+		AccountID: req.AccountID,
+		Period:    string(req.Repeat),
+		FirstAt:   first,
+		NextAt:    next,
+		Count:     1,
+		Until:     req.RepeatUntil,
+		Text:      req.Text,
+		Request:   body,
+		CreatedAt: now,
+	})
+}
