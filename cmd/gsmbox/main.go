@@ -32,6 +32,9 @@ type cmdEnv struct {
 func commands() []command {
 	return []command{
 		{"serve", "run the daemon: modems, queue, web UI and API", runServe},
+		{"send", "queue an SMS through the running daemon", runSend},
+		{"status", "modems and queue of the running daemon", runStatus},
+		{"queue", "list, retry or cancel queued messages", runQueue},
 		{"modems", "list modems with identity and signal", runModems},
 		{"sim", "drive the virtual modems of a daemon started with --simulate", runSim},
 		{"version", "print the version", runVersion},

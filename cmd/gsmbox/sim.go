@@ -34,3 +34,9 @@ func runSim(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	return nil
 }
+
+// simArgs are the arguments of the "sim" control command.
+type simArgs struct {
+	Modem string `json:"modem"`
+	Line  string `json:"line"`
+}

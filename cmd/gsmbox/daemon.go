@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"gsmbox/ctl"
+	"gsmbox/modem"
+	"gsmbox/modem/sim"
+	"gsmbox/queue"
+	"gsmbox/store"
+)
+
+// DBName is the database file in the data directory.
+const DBName = "gsmbox.db"
+
+// shutdownGrace bounds phase 2 of the shutdown: what still runs after it is
+// abandoned (the parts being sent are then "unknown" at the next start).
+const shutdownGrace = 15 * time.Second
+
+// daemon is one running gsmbox: it owns the database, the modems, the
+// virtual modems of demo mode, the queue and the control socket.
+type daemon struct {
+	cfg  Config
+	env  *cmdEnv
+	log  *slog.Logger
+	st   *store.Store
+	q    *queue.Queue
+	pool *modem.Pool
+	sims map[string]*sim.Modem // by modem ID
+}
+
+func (d *daemon) run(ctx context.Context) error {
+	loc, err := time.LoadLocation(d.cfg.TimeZone)
+	if err != nil {
+		return fmt.Errorf("time zone %q: %w", d.cfg.TimeZone, err)
+	}
+	ports := append([]string(nil), d.cfg.Modems...)
+	if d.cfg.Simulate > 0 {
+		simPorts, err := d.startSims(d.cfg.Simulate)
+		defer d.closeSims()
+		if err != nil {
+			return err
+		}
+		ports = append(ports, simPorts...)
+	}
+	if len(ports) == 0 {
+		found, err := modem.Candidates()
+		if err != nil {
+			return err
+		}
+		ports = found
+		d.log.Info("no modem configured: using detected ports", slog.Any("ports", found))
+	}
+
+	d.st, err = store.Open(ctx, filepath.Join(d.cfg.Data, DBName))
+	if err != nil {
+		return err
+	}
+	defer d.st.Close()
+
+	handler := &boxHandler{log: d.log}
+	d.pool, err = modem.NewPool(modem.Config{
+		BaudRate:     d.cfg.Modem.BaudRate,
+		PIN:          d.cfg.Modem.PIN,
+		InitCmds:     d.cfg.Modem.InitCmds,
+		CNMI:         d.cfg.Modem.CNMI,
+		CmdTimeout:   d.cfg.Modem.CmdTimeout,
+		SendTimeout:  d.cfg.Modem.SendTimeout,
+		PollInterval: d.cfg.Modem.PollInterval,
+		Handler:      handler,
+		Logger:       d.log,
+	}, ports...)
+	if err != nil {
+		return err
+	}
+	d.q, err = queue.New(d.st, d.pool, queue.Config{
+		Logger:         d.log,
+		Location:       loc,
+		DefaultCountry: d.cfg.Country,
+	})
+	if err != nil {
+		return err
+	}
+	handler.q = d.q
+
+	l, err := ctl.Listen(d.cfg.Data)
+	if err != nil {
+		return err
+	}
+	srv := ctl.NewServer(d.log)
+	d.registerCtl(srv)
+
+	// Phase 1 of the shutdown cancels ctx: the control socket and the queue
+	// stop taking work. The modems get their own context, cancelled only
+	// once the queue has recorded the parts it was sending.
+	modemCtx, stopModems := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopModems()
+	var modemsDone sync.WaitGroup
+	modemsDone.Add(1)
+	go func() {
+		defer modemsDone.Done()
+		d.pool.Run(modemCtx)
+	}()
+	if err := d.q.Start(ctx); err != nil {
+		l.Close()
+		return err
+	}
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- srv.Serve(ctx, l) }()
+
+	d.log.Info("gsmbox serving", slog.String("data", d.cfg.Data), slog.Any("modems", ports), slog.String("version", version))
+	if err := sdNotify(d.env, "READY=1"); err != nil {
+		d.log.Warn("systemd notification failed", slog.Any("error", err))
+	}
+	go watchdog(ctx, d.env, d.healthy, func(err error) { d.log.Error("unhealthy: watchdog not fed", slog.Any("error", err)) })
+
+	<-ctx.Done()
+	sdNotify(d.env, "STOPPING=1")
+	d.log.Info("gsmbox stopping")
+	ctlErr := <-ctlDone
+	queueDone := make(chan struct{})
+	go func() {
+		d.q.Wait()
+		close(queueDone)
+	}()
+	select {
+	case <-queueDone:
+	case <-time.After(shutdownGrace):
+		d.log.Error("queue did not stop in time; its sending parts will be unknown at the next start")
+	}
+	stopModems()
+	modemsDone.Wait()
+	os.Remove(filepath.Join(d.cfg.Data, ctl.SocketName))
+	d.log.Info("gsmbox stopped")
+	return ctlErr
+}
+
+// healthy tells the watchdog whether the daemon works: the database answers.
+func (d *daemon) healthy() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return d.st.Ping(ctx)
+}
+
+// startSims starts n virtual modems whose stable names live in the data
+// directory, as /dev/serial/by-id names do for real ones.
+func (d *daemon) startSims(n int) ([]string, error) {
+	dir := filepath.Join(d.cfg.Data, "sim")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("sim directory: %w", err)
+	}
+	var ports []string
+	for i := range n {
+		link := filepath.Join(dir, fmt.Sprintf("modem%d", i))
+		m, err := sim.New(sim.Config{Link: link, Identity: sim.IdentityFor(i), Logger: d.log.With(slog.String("sim", link))})
+		if err != nil {
+			return ports, fmt.Errorf("virtual modem %d: %w", i, err)
+		}
+		d.sims[m.Path()] = m
+		ports = append(ports, m.Path())
+	}
+	return ports, nil
+}
+
+func (d *daemon) closeSims() {
+	for _, m := range d.sims {
+		m.Close()
+	}
+}
+
+// simFor finds a virtual modem by ID, by index ("0") or, when there is only
+// one, by nothing.
+func (d *daemon) simFor(name string) (*sim.Modem, error) {
+	if len(d.sims) == 0 {
+		return nil, errors.New("sim: this daemon runs no virtual modem (start it with --simulate)")
+	}
+	if m, ok := d.sims[name]; ok {
+		return m, nil
+	}
+	for id, m := range d.sims {
+		if name == "" && len(d.sims) == 1 || strings.HasSuffix(id, "modem"+name) {
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("sim: no virtual modem %q", name)
+}
+
+// boxHandler receives what the modems report and hands it on.
+type boxHandler struct {
+	log *slog.Logger
+	q   *queue.Queue
+}
+
+func (h *boxHandler) Inbound(ctx context.Context, in modem.Inbound) error {
+	h.log.Info("inbound PDU", slog.String("modem", in.Modem), slog.String("kind", in.Kind.String()), slog.String("pdu", fmt.Sprintf("%X", in.PDU)))
+	return nil
+}
+
+func (h *boxHandler) Call(ctx context.Context, c modem.Call) {
+	h.log.Info("call", slog.String("modem", c.Modem), slog.String("number", c.Number))
+}
+
+func (h *boxHandler) State(s modem.Status) {
+	if h.q != nil {
+		h.q.ModemChanged(s)
+	}
+}
