@@ -26,13 +26,16 @@ const maxTimer = 10 * time.Minute
 func (q *Queue) coordinate(ctx context.Context) {
 	defer q.wg.Done()
 	for {
-		next := q.housekeep(ctx)
-		q.broadcast()
+		now, next := q.housekeep(ctx)
 		var timer <-chan time.Time
 		stop := func() bool { return false }
-		if next > 0 {
-			timer, stop = q.cfg.Clock.Timer(min(next, maxTimer))
+		if !next.IsZero() {
+			if cap := now.Add(maxTimer); next.After(cap) {
+				next = cap
+			}
+			timer, stop = q.cfg.Clock.Timer(next)
 		}
+		q.broadcast()
 		select {
 		case <-ctx.Done():
 			stop()
@@ -45,68 +48,66 @@ func (q *Queue) coordinate(ctx context.Context) {
 	}
 }
 
-// housekeep runs one round of the coordinator and returns how long it may
-// sleep (0: until kicked). It never panics out: a panic is logged and
-// counted, and the round retried a second later.
-func (q *Queue) housekeep(ctx context.Context) (next time.Duration) {
+// housekeep runs one round of the coordinator and returns the time it ran
+// at and when it must run again (zero: only when kicked). It never panics
+// out: a panic is logged and counted, and the round retried a second later.
+func (q *Queue) housekeep(ctx context.Context) (now, next time.Time) {
+	now = q.cfg.Clock.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			q.recovered("coordinator", p)
-			next = time.Second
+			next = now.Add(time.Second)
 		}
 	}()
-	now := q.cfg.Clock.Now()
 	plausible := q.plausible(now)
-	var waits []time.Duration
+	var waits []time.Time
 	if ctx.Err() != nil {
-		return 0
+		return now, time.Time{}
 	}
 	if plausible {
 		if n, err := q.st.PromoteDue(ctx, now); err != nil {
 			q.log.Error("queue scheduled messages", slog.Any("err", err))
-			waits = append(waits, time.Second)
+			waits = append(waits, now.Add(time.Second))
 		} else if n > 0 {
 			q.log.Debug("scheduled messages due", slog.Int("count", n))
 		}
 		if err := q.runRecurring(ctx, now); err != nil {
 			q.log.Error("recurring sends", slog.Any("err", err))
-			waits = append(waits, time.Second)
+			waits = append(waits, now.Add(time.Second))
 		}
 		if at, ok, err := q.st.NextScheduled(ctx); err != nil {
 			q.log.Error("next scheduled", slog.Any("err", err))
 		} else if ok {
-			waits = append(waits, at.Sub(now))
+			waits = append(waits, at)
 		}
 		if at, ok, err := q.st.NextRecurring(ctx); err != nil {
 			q.log.Error("next recurring", slog.Any("err", err))
 		} else if ok {
-			waits = append(waits, at.Sub(now))
+			waits = append(waits, at)
 		}
 		if c := q.cfg.QuietHours.nextChange(now.In(q.cfg.Location)); !c.IsZero() {
-			waits = append(waits, c.Sub(now))
+			waits = append(waits, c)
 		}
 	} else {
 		// Nothing goes on a schedule before the clock is plausible;
 		// look again soon (NTP usually answers within a minute).
-		waits = append(waits, clockRecheck)
+		waits = append(waits, now.Add(clockRecheck))
 	}
-	if d, ok := q.releaseRetries(ctx, now); ok {
-		waits = append(waits, d)
+	if at, ok := q.releaseRetries(ctx, now); ok {
+		waits = append(waits, at)
 	}
 	if q.startWorkers(ctx) {
-		waits = append(waits, stateRefresh)
+		waits = append(waits, now.Add(stateRefresh))
 	}
-	if d, ok := q.nextPauseEnd(now); ok {
-		waits = append(waits, d)
+	if at, ok := q.nextPauseEnd(); ok {
+		waits = append(waits, at)
 	}
-	next = 0
 	for _, w := range waits {
-		w = max(w, time.Millisecond)
-		if next == 0 || w < next {
+		if next.IsZero() || w.Before(next) {
 			next = w
 		}
 	}
-	return next
+	return now, next
 }
 
 // plausible reports whether the wall clock can be trusted for schedules.
@@ -268,8 +269,8 @@ func (q *Queue) addRetry(id int64, until time.Time) {
 }
 
 // releaseRetries queues the messages whose backoff ended and returns the
-// time to the next end.
-func (q *Queue) releaseRetries(ctx context.Context, now time.Time) (time.Duration, bool) {
+// next end.
+func (q *Queue) releaseRetries(ctx context.Context, now time.Time) (time.Time, bool) {
 	var due []int64
 	q.mu.Lock()
 	for q.retries.Len() > 0 && !q.retries[0].until.After(now) {
@@ -280,10 +281,10 @@ func (q *Queue) releaseRetries(ctx context.Context, now time.Time) (time.Duratio
 			delete(q.backoff, n)
 		}
 	}
-	var next time.Duration
+	var next time.Time
 	ok := q.retries.Len() > 0
 	if ok {
-		next = q.retries[0].until.Sub(now)
+		next = q.retries[0].until
 	}
 	q.mu.Unlock()
 	for i, id := range due {
@@ -292,7 +293,7 @@ func (q *Queue) releaseRetries(ctx context.Context, now time.Time) (time.Duratio
 			for _, rest := range due[i:] {
 				q.addRetry(rest, now.Add(time.Second))
 			}
-			return time.Second, true
+			return now.Add(time.Second), true
 		}
 	}
 	return next, ok
@@ -324,14 +325,14 @@ func (q *Queue) modemPaused(id string, now time.Time) (time.Time, bool) {
 	return until, ok
 }
 
-func (q *Queue) nextPauseEnd(now time.Time) (time.Duration, bool) {
+func (q *Queue) nextPauseEnd() (time.Time, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	var next time.Duration
+	var next time.Time
 	ok := false
 	for _, until := range q.paused {
-		if d := until.Sub(now); !ok || d < next {
-			next, ok = d, true
+		if !ok || until.Before(next) {
+			next, ok = until, true
 		}
 	}
 	return next, ok
@@ -353,11 +354,12 @@ type limiter struct {
 	next     time.Time
 }
 
-func (l *limiter) wait(now time.Time) time.Duration {
+// wait returns when the next part may go, zero when it may go now.
+func (l *limiter) wait(now time.Time) time.Time {
 	if l.interval == 0 || !now.Before(l.next) {
-		return 0
+		return time.Time{}
 	}
-	return l.next.Sub(now)
+	return l.next
 }
 
 func (l *limiter) sent(now time.Time) {
@@ -396,14 +398,14 @@ func (q *Queue) work(ctx context.Context, id string) {
 	}
 	for ctx.Err() == nil {
 		wake := q.wakeChan()
-		delay, idle := q.step(ctx, id, lim)
+		until, idle := q.step(ctx, id, lim)
 		if !idle {
 			continue
 		}
 		var timer <-chan time.Time
 		stop := func() bool { return false }
-		if delay > 0 {
-			timer, stop = q.cfg.Clock.Timer(delay)
+		if !until.IsZero() {
+			timer, stop = q.cfg.Clock.Timer(until)
 		}
 		select {
 		case <-ctx.Done():
@@ -415,24 +417,24 @@ func (q *Queue) work(ctx context.Context, id string) {
 }
 
 // step does one unit of a worker's work. idle says the worker should wait
-// (for a wake-up, or at most delay when delay > 0).
-func (q *Queue) step(ctx context.Context, id string, lim *limiter) (delay time.Duration, idle bool) {
+// for a wake-up, or at most until until when it is not zero.
+func (q *Queue) step(ctx context.Context, id string, lim *limiter) (until time.Time, idle bool) {
+	now := q.cfg.Clock.Now()
 	defer func() {
 		if p := recover(); p != nil {
 			q.recovered("worker "+id, p)
-			delay, idle = time.Second, true
+			until, idle = now.Add(time.Second), true
 		}
 	}()
 	st, all, ok := q.modemStatus(id)
 	if !ok || !st.Ready() {
-		return 0, true
+		return time.Time{}, true
 	}
-	now := q.cfg.Clock.Now()
-	if until, paused := q.modemPaused(id, now); paused {
-		return until.Sub(now), true
+	if end, paused := q.modemPaused(id, now); paused {
+		return end, true
 	}
-	if d := lim.wait(now); d > 0 {
-		return d, true
+	if at := lim.wait(now); !at.IsZero() {
+		return at, true
 	}
 	req := store.ClaimRequest{Modem: id, Marketing: q.marketingAllowed(now), Hold: q.held, Now: now}
 	q.route(&req, st, all)
@@ -441,7 +443,7 @@ func (q *Queue) step(ctx context.Context, id string, lim *limiter) (delay time.D
 		if ctx.Err() == nil {
 			q.log.Error("claim", slog.String("modem", id), slog.Any("err", err))
 		}
-		return time.Second, true
+		return now.Add(time.Second), true
 	}
 	for _, h := range res.Held {
 		q.addRetry(h.ID, h.Until)
@@ -451,11 +453,11 @@ func (q *Queue) step(ctx context.Context, id string, lim *limiter) (delay time.D
 		q.publishMessage(ctx, sid)
 	}
 	if res.Out == nil {
-		return 0, true
+		return time.Time{}, true
 	}
 	q.publishMessage(ctx, res.Out.Message.ID)
 	q.send(ctx, id, res.Out, lim)
-	return 0, false
+	return time.Time{}, false
 }
 
 // route fills the least-cost routing hints of a claim (SPEC Q13): this
@@ -490,10 +492,10 @@ func (q *Queue) send(ctx context.Context, id string, out *store.Outgoing, lim *l
 	// result must be recorded.
 	sendCtx := context.WithoutCancel(ctx)
 	for part != nil {
-		if d := lim.wait(q.cfg.Clock.Now()); d > 0 {
+		if at := lim.wait(q.cfg.Clock.Now()); !at.IsZero() {
 			// Later parts of a message wait for the rate limit on the
 			// same modem (one sender number for the whole message).
-			timer, stop := q.cfg.Clock.Timer(d)
+			timer, stop := q.cfg.Clock.Timer(at)
 			select {
 			case <-timer:
 			case <-ctx.Done():

@@ -49,11 +49,11 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) Timer(d time.Duration) (<-chan time.Time, func() bool) {
+func (c *fakeClock) Timer(deadline time.Time) (<-chan time.Time, func() bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &fakeTimer{at: c.now.Add(d), c: make(chan time.Time, 1)}
-	if d <= 0 {
+	t := &fakeTimer{at: deadline, c: make(chan time.Time, 1)}
+	if !deadline.After(c.now) {
 		t.c <- c.now
 		return t.c, func() bool { return false }
 	}
@@ -186,9 +186,32 @@ type rig struct {
 
 func newRig(t *testing.T, n int, cfg Config, scfg sim.Config) *rig {
 	t.Helper()
-	r := &rig{t: t, clk: newFakeClock(t0)}
+	scfgs := make([]sim.Config, n)
+	for i := range scfgs {
+		scfgs[i] = scfg
+	}
+	return newRigWith(t, rigOptions{cfg: cfg, sims: scfgs})
+}
+
+// rigOptions tunes newRigWith.
+type rigOptions struct {
+	cfg   Config
+	sims  []sim.Config // one per virtual modem
+	start time.Time    // the fake clock's start (default t0)
+	// prep runs on the store before the queue starts (a previous run's
+	// leftovers).
+	prep func(st *store.Store)
+}
+
+func newRigWith(t *testing.T, o rigOptions) *rig {
+	t.Helper()
+	if o.start.IsZero() {
+		o.start = t0
+	}
+	cfg := o.cfg
+	r := &rig{t: t, clk: newFakeClock(o.start)}
 	dir := t.TempDir()
-	for i := range n {
+	for i, scfg := range o.sims {
 		c := scfg
 		c.Link = filepath.Join(dir, fmt.Sprintf("usb-Sim_Modem_%d-if00", i))
 		m, err := sim.New(c)
@@ -212,6 +235,9 @@ func newRig(t *testing.T, n int, cfg Config, scfg sim.Config) *rig {
 		close(poolDone)
 	}()
 	r.st = r.openStore(filepath.Join(dir, "gsmbox.db"))
+	if o.prep != nil {
+		o.prep(r.st)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = r.clk
 	}

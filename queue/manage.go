@@ -236,8 +236,9 @@ func outcome(st byte) (string, bool) {
 
 // StatusReport records a delivery report (SPEC M6, Q10): it is matched to
 // the part sent through r.Modem with that TP-MR to that recipient, and the
-// message's status derived. It reports whether it matched a part; an
-// unmatched report (too old, or for a message sent by another system) is
+// message's status derived. A report that overtakes the recording of its
+// part (the part is still "sending") is kept and applied when the part is
+// recorded. It reports whether it matched a part; an unmatched report (too old, or for a message sent by another system) is
 // not an error.
 func (q *Queue) StatusReport(ctx context.Context, r Report) (bool, error) {
 	now := q.cfg.Clock.Now()
@@ -252,6 +253,10 @@ func (q *Queue) StatusReport(ctx context.Context, r Report) (bool, error) {
 	}, now)
 	if err != nil {
 		return false, err
+	}
+	if res.Early {
+		q.log.Debug("status report before its part was recorded: kept", slog.String("modem", r.Modem), slog.Int("mr", r.MR))
+		return true, nil
 	}
 	if !res.Matched {
 		q.log.Info("status report matches no sent part", slog.String("modem", r.Modem), slog.Int("mr", r.MR), slog.String("recipient", number))

@@ -46,9 +46,11 @@ type Sender interface {
 // without sleeping.
 type Clock interface {
 	Now() time.Time
-	// Timer returns a channel that receives once d has elapsed, and a
-	// function that stops the timer.
-	Timer(d time.Duration) (<-chan time.Time, func() bool)
+	// Timer returns a channel that receives once the clock reaches
+	// deadline (at once when it already has), and a function that stops
+	// the timer. Deadlines are absolute so that time passing between
+	// computing one and arming the timer is never lost.
+	Timer(deadline time.Time) (<-chan time.Time, func() bool)
 }
 
 // SystemClock is the real clock. Its times carry Go's monotonic reading, so
@@ -59,9 +61,10 @@ type SystemClock struct{}
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// Timer wraps time.NewTimer.
-func (SystemClock) Timer(d time.Duration) (<-chan time.Time, func() bool) {
-	t := time.NewTimer(d)
+// Timer wraps time.NewTimer. A deadline taken from Now (plus a duration)
+// keeps the monotonic reading, so the wait is immune to wall-clock jumps.
+func (SystemClock) Timer(deadline time.Time) (<-chan time.Time, func() bool) {
+	t := time.NewTimer(time.Until(deadline))
 	return t.C, t.Stop
 }
 

@@ -114,7 +114,7 @@ func claimPasses(req ClaimRequest) []claimPass {
 }
 
 func (tx *Tx) claimPass(req ClaimRequest, p claimPass, res *ClaimResult) (*Outgoing, error) {
-	q := `SELECT id, number FROM messages INDEXED BY messages_due WHERE status = 'queued' AND pin_modem IN ('', ?) AND modem IN ('', ?)`
+	q := `SELECT id, number, ignore_stop FROM messages INDEXED BY messages_due WHERE status = 'queued' AND pin_modem IN ('', ?) AND modem IN ('', ?)`
 	args := []any{req.Modem, req.Modem}
 	if !req.Marketing {
 		q += ` AND channel = 0`
@@ -145,7 +145,10 @@ func (tx *Tx) claimPass(req ClaimRequest, p claimPass, res *ClaimResult) (*Outgo
 		}
 		for _, c := range cands {
 			var one int
-			err := tx.queryRow(qStopped, c.number).Scan(&one)
+			err := sql.ErrNoRows
+			if !c.ignoreStop {
+				err = tx.queryRow(qStopped, c.number).Scan(&one)
+			}
 			switch {
 			case err == nil:
 				if err := tx.finishMessage(c.id, StatusStopped, "number on the STOP list", req.Now, true); err != nil {
@@ -173,8 +176,9 @@ func (tx *Tx) claimPass(req ClaimRequest, p claimPass, res *ClaimResult) (*Outgo
 }
 
 type candidate struct {
-	id     int64
-	number string
+	id         int64
+	number     string
+	ignoreStop bool
 }
 
 func (tx *Tx) candidates(q string, args []any) ([]candidate, error) {
@@ -186,7 +190,7 @@ func (tx *Tx) candidates(q string, args []any) ([]candidate, error) {
 	var cs []candidate
 	for rows.Next() {
 		var c candidate
-		if err := rows.Scan(&c.id, &c.number); err != nil {
+		if err := rows.Scan(&c.id, &c.number, &c.ignoreStop); err != nil {
 			return nil, fmt.Errorf("store: claim: %w", err)
 		}
 		cs = append(cs, c)
@@ -234,6 +238,9 @@ func (s *Store) PartSent(ctx context.Context, id int64, seq, mr int, modem strin
 			return fmt.Errorf("store: part %d/%d sent: %w", id, seq, err)
 		}
 		if err := affected(res, fmt.Sprintf("part %d/%d sent (not sending)", id, seq)); err != nil {
+			return err
+		}
+		if err := tx.applyEarlyReport(id, seq, modem, mr); err != nil {
 			return err
 		}
 		p, err := scanPart(tx.queryRow(qNextPart, modem, id, id))
@@ -582,9 +589,47 @@ type DeliveryReport struct {
 	Since time.Time
 }
 
+// earlyReportAge bounds how long a report waits for its part: the part
+// is recorded milliseconds after +CMGS, so an hour-old unmatched report was
+// for a message of another system or of a lost database.
+const earlyReportAge = time.Hour
+
+const (
+	qEarlyReport = `SELECT r.id, r.tp_status, r.outcome, r.discharge FROM early_reports r INDEXED BY early_reports_mr
+		JOIN messages m ON m.id = ? WHERE r.modem = ? AND r.mr = ? AND r.number = m.number ORDER BY r.id DESC LIMIT 1`
+	qInsertEarlyReport = `INSERT INTO early_reports (modem, mr, number, tp_status, outcome, discharge, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+)
+
+// applyEarlyReport records on a part just sent a status report that came
+// before the part was recorded.
+func (tx *Tx) applyEarlyReport(id int64, seq int, modem string, mr int) error {
+	var rid, tpst int64
+	var outcome string
+	var discharge int64
+	err := tx.queryRow(qEarlyReport, id, modem, mr).Scan(&rid, &tpst, &outcome, &discharge)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("store: early status report for %d/%d: %w", id, seq, err)
+	}
+	if _, err := tx.exec(`UPDATE parts SET delivery = ?, tp_status = ?, delivered_at = ? WHERE message_id = ? AND seq = ?`,
+		outcome, tpst, discharge, id, seq); err != nil {
+		return fmt.Errorf("store: early status report for %d/%d: %w", id, seq, err)
+	}
+	if _, err := tx.exec(`DELETE FROM early_reports WHERE id = ?`, rid); err != nil {
+		return fmt.Errorf("store: early status report for %d/%d: %w", id, seq, err)
+	}
+	return nil
+}
+
 // DeliveryResult tells what a report changed.
 type DeliveryResult struct {
-	Matched   bool
+	Matched bool
+	// Early is set when the report matched no part yet but a part is
+	// being sent through that modem: it is kept and applied when the part
+	// is recorded sent.
+	Early     bool
 	MessageID int64
 	Seq       int
 	Message   Message // after the update
@@ -605,6 +650,28 @@ func (s *Store) RecordDelivery(ctx context.Context, r DeliveryReport, now time.T
 	return res, err
 }
 
+// keepEarlyReport keeps an unmatched report when a part to that number is
+// in flight on that modem (its MR is not recorded yet).
+func (tx *Tx) keepEarlyReport(r DeliveryReport, now time.Time, res *DeliveryResult) error {
+	var inFlight bool
+	err := tx.tx.QueryRowContext(tx.ctx, `SELECT EXISTS (SELECT 1 FROM messages INDEXED BY messages_status
+		WHERE status = 'sending' AND modem = ? AND number = ?)`, r.Modem, r.Number).Scan(&inFlight)
+	if err != nil {
+		return fmt.Errorf("store: status report: %w", err)
+	}
+	if !inFlight {
+		return nil
+	}
+	if _, err := tx.exec(`DELETE FROM early_reports WHERE received_at < ?`, ms(now.Add(-earlyReportAge))); err != nil {
+		return fmt.Errorf("store: status report: %w", err)
+	}
+	if _, err := tx.exec(qInsertEarlyReport, r.Modem, r.MR, r.Number, r.TPStatus, r.Outcome, ms(r.Discharge), ms(now)); err != nil {
+		return fmt.Errorf("store: keep early status report: %w", err)
+	}
+	res.Early = true
+	return nil
+}
+
 // RecordDelivery is Store.RecordDelivery inside a transaction.
 func (tx *Tx) RecordDelivery(r DeliveryReport, now time.Time) (DeliveryResult, error) {
 	var res DeliveryResult
@@ -612,7 +679,7 @@ func (tx *Tx) RecordDelivery(r DeliveryReport, now time.Time) (DeliveryResult, e
 		WHERE p.modem = ? AND p.mr = ? AND p.sent_at >= ? AND m.number = ?
 		ORDER BY p.sent_at DESC LIMIT 1`, r.Modem, r.MR, ms(r.Since), r.Number).Scan(&res.MessageID, &res.Seq)
 	if errors.Is(err, sql.ErrNoRows) {
-		return res, nil
+		return res, tx.keepEarlyReport(r, now, &res)
 	}
 	if err != nil {
 		return res, fmt.Errorf("store: match status report: %w", err)

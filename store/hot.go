@@ -19,6 +19,7 @@ var hotStatements = []string{
 	qMessageSent,
 	qConversationOut,
 	qPartsSummary,
+	qEarlyReport,
 	qInsertInbound,
 	qConversationIn,
 	qAddMember,

@@ -109,6 +109,9 @@ type Message struct {
 	DoneAt      time.Time
 	RefClient   string
 	Source      string
+	// IgnoreStop sends the message even though its number is on the STOP
+	// list: only the confirmation of a STOP request (SPEC I2) does this.
+	IgnoreStop bool
 }
 
 // Part is one SMS-SUBMIT TPDU of a message.
@@ -128,7 +131,7 @@ type Part struct {
 
 const messageColumns = `id, account_id, campaign_id, recurring_id, contact_id, number, channel, text, text_hash,
 	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, next_attempt,
-	attempts, pin_modem, modem, sent_at, done_at, ref_client, source`
+	attempts, pin_modem, modem, sent_at, done_at, ref_client, source, ignore_stop`
 
 type scanner interface{ Scan(...any) error }
 
@@ -139,7 +142,7 @@ func scanMessage(sc scanner) (Message, error) {
 	var created, updated, scheduled, next, sent, done int64
 	err := sc.Scan(&m.ID, &m.AccountID, &campaign, &recurring, &contact, &m.Number, &m.Channel, &m.Text, &m.TextHash,
 		&m.Encoding, &m.Parts, &m.Flash, &validity, &m.Status, &m.Reason, &created, &updated, &scheduled, &next,
-		&m.Attempts, &m.PinModem, &m.Modem, &sent, &done, &m.RefClient, &m.Source)
+		&m.Attempts, &m.PinModem, &m.Modem, &sent, &done, &m.RefClient, &m.Source, &m.IgnoreStop)
 	m.CampaignID, m.RecurringID, m.ContactID = campaign.Int64, recurring.Int64, contact.Int64
 	m.Validity = time.Duration(validity) * time.Second
 	m.CreatedAt, m.UpdatedAt, m.ScheduledAt = fromMS(created), fromMS(updated), fromMS(scheduled)
@@ -174,8 +177,8 @@ func nullID(id int64) any {
 }
 
 const qInsertMessage = `INSERT INTO messages (account_id, campaign_id, recurring_id, contact_id, number, channel, text, text_hash,
-	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source, ignore_stop)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 const qInsertPart = `INSERT INTO parts (message_id, seq, tpdu) VALUES (?, ?, ?)`
 
@@ -188,7 +191,8 @@ func (tx *Tx) InsertMessage(m *Message, tpdus [][]byte) (int64, error) {
 	var id int64
 	err := tx.queryRow(qInsertMessage, m.AccountID, nullID(m.CampaignID), nullID(m.RecurringID), nullID(m.ContactID),
 		m.Number, m.Channel, m.Text, m.TextHash, m.Encoding, len(tpdus), boolInt(m.Flash), int64(m.Validity/time.Second),
-		string(m.Status), m.Reason, ms(m.CreatedAt), ms(m.CreatedAt), ms(m.ScheduledAt), m.PinModem, m.RefClient, m.Source).Scan(&id)
+		string(m.Status), m.Reason, ms(m.CreatedAt), ms(m.CreatedAt), ms(m.ScheduledAt), m.PinModem, m.RefClient, m.Source,
+		boolInt(m.IgnoreStop)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert message to %s: %w", m.Number, err)
 	}

@@ -197,7 +197,8 @@ CREATE TABLE messages (
 	sent_at      INTEGER NOT NULL DEFAULT 0,
 	done_at      INTEGER NOT NULL DEFAULT 0,
 	ref_client   TEXT NOT NULL DEFAULT '',
-	source       TEXT NOT NULL DEFAULT ''
+	source       TEXT NOT NULL DEFAULT '',
+	ignore_stop  INTEGER NOT NULL DEFAULT 0     -- the STOP confirmation itself goes to a stopped number
 );
 CREATE INDEX messages_created ON messages (created_at);
 CREATE INDEX messages_number ON messages (number, created_at);
@@ -221,6 +222,21 @@ CREATE TABLE parts (
 	PRIMARY KEY (message_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX parts_mr ON parts (modem, mr, sent_at) WHERE mr IS NOT NULL;
+
+-- Status reports that arrived before their part was recorded "sent" (the
+-- network can answer faster than the dispatcher commits): matched when it is.
+CREATE TABLE early_reports (
+	id          INTEGER PRIMARY KEY,
+	modem       TEXT NOT NULL,
+	mr          INTEGER NOT NULL,
+	number      TEXT NOT NULL,
+	tp_status   INTEGER NOT NULL,
+	outcome     TEXT NOT NULL,
+	discharge   INTEGER NOT NULL,
+	received_at INTEGER NOT NULL
+);
+CREATE INDEX early_reports_mr ON early_reports (modem, mr);
+CREATE INDEX early_reports_received ON early_reports (received_at);
 
 CREATE TABLE journal (
 	id          INTEGER PRIMARY KEY,
