@@ -440,8 +440,10 @@ func looksLikeAreaCode(f, next field) bool {
 	return !next.quoted && (len(s) >= 4 || strings.ContainsAny(s, "ABCDEF"))
 }
 
+// normalizeCode removes the blanks and stray quotes vendors print inside a
+// LAC or CI ("  0 5", `"0B`) and upper-cases the hex.
 func normalizeCode(s string) string {
-	return strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	return strings.ToUpper(strings.Join(strings.Fields(strings.ReplaceAll(s, `"`, "")), ""))
 }
 
 // ParseCSQ parses the info lines of AT+CSQ (3GPP TS 27.007 8.5): rssi 0-31
@@ -1114,10 +1116,11 @@ func parseCMGLHeader(p string) (pduHeader, error) {
 		return h, ErrRangeAnswer
 	}
 	f := splitFields(p)
-	if len(f) > 0 {
-		if idx, err := parseUint(f[0].s); err == nil {
-			h.index = idx
-		}
+	if len(f) == 0 {
+		return h, ErrNoAnswer
+	}
+	if idx, err := parseUint(f[0].s); err == nil {
+		h.index = idx
 	}
 	if isTextModeHeader(f, 4) {
 		return h, ErrTextMode
@@ -1202,6 +1205,9 @@ func parsePushedHeader(hdrP, p string) (int, error) {
 // form has, or a last field that is a string or empty where PDU mode puts
 // <length>.
 func isTextModeHeader(f []field, pduFields int) bool {
+	if len(f) == 0 {
+		return false
+	}
 	last := f[len(f)-1]
 	return len(f) > pduFields || last.quoted || (len(f) > 1 && last.s == "")
 }

@@ -152,9 +152,9 @@ func TestParsePDUList(t *testing.T) {
 		},
 		{
 			name:   "bad headers",
-			info:   []string{"+CMGL: (0-4)", "+CMGL: x,1,,21", pduKd, "+CMGL: 3,9,,21", pduKd, "+CMGL: 4,1,,2X", pduKd, "+CMGL: 5,1,,999", pduKd, "+CMGL: 6,1,,0", "+CMGL: 8,1", pduKd},
-			badIdx: []int{-1, -1, 3, 4, 5, 6, 8},
-			badErr: []error{modem.ErrRangeAnswer, nil, nil, nil, nil, modem.ErrEmptySlot, nil},
+			info:   []string{"+CMGL:", "+CMGL: (0-4)", "+CMGL: x,1,,21", pduKd, "+CMGL: 3,9,,21", pduKd, "+CMGL: 4,1,,2X", pduKd, "+CMGL: 5,1,,999", pduKd, "+CMGL: 6,1,,0", "+CMGL: 8,1", pduKd},
+			badIdx: []int{-1, -1, -1, 3, 4, 5, 6, 8},
+			badErr: []error{modem.ErrNoAnswer, modem.ErrRangeAnswer, nil, nil, nil, nil, modem.ErrEmptySlot, nil},
 		},
 		{
 			name:   "0xFF filler entry",
