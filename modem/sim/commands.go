@@ -877,7 +877,9 @@ func (m *Modem) checkSubmit(pr *prompt) result {
 	m.mr = (m.mr + 1) & 0xff
 	rec.Time, rec.MR, rec.PDU, rec.SMSC = now, mr, strings.ToUpper(pduHex), smsc
 	if len(m.submitted) >= m.cfg.MaxSubmitted {
-		m.submitted = append(m.submitted[:0], m.submitted[1:]...)
+		// Drop the oldest tenth at once: one copy per many submits.
+		keep := m.cfg.MaxSubmitted - max(m.cfg.MaxSubmitted/10, 1)
+		m.submitted = append(m.submitted[:0], m.submitted[len(m.submitted)-keep:]...)
 	}
 	m.submitted = append(m.submitted, rec)
 	m.sent++

@@ -668,8 +668,8 @@ func (m *Modem) SetStatusReports(on bool, delay time.Duration, st byte) {
 	m.stReport = st
 }
 
-// Submitted returns a copy of the accepted SMS-SUBMITs, oldest first
-// (the last Config.MaxSubmitted of them).
+// Submitted returns a copy of the accepted SMS-SUBMITs, oldest first: the
+// last Config.MaxSubmitted at most (the oldest tenth is dropped when full).
 func (m *Modem) Submitted() []Submitted {
 	m.mu.Lock()
 	defer m.mu.Unlock()

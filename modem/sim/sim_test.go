@@ -303,15 +303,15 @@ type vectorFile struct {
 	} `json:"must_reject"`
 }
 
-func loadVectors(t *testing.T) vectorFile {
-	t.Helper()
+func loadVectors(tb testing.TB) vectorFile {
+	tb.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", "pdu_vectors.json"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	var v vectorFile
 	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return v
 }
