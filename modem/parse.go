@@ -31,7 +31,8 @@ var (
 	// reported as an empty slot too.
 	ErrEmptySlot = errors.New("modem: storage slot is empty")
 	// ErrTextMode is returned for an SMS header printed in text mode
-	// (+CMGF=1, 3GPP TS 27.005 4.1): gsmbox works in PDU mode only.
+	// (+CMGF=1, 3GPP TS 27.005 clause 3): gsmbox works in PDU mode (clause
+	// 4) only.
 	ErrTextMode = errors.New("modem: text-mode SMS header (+CMGF=1), PDU mode expected")
 	// ErrRangeAnswer is returned when a line lists supported values (the
 	// answer to a test command such as AT+CPMS=? or AT+CSQ=?) where a current
@@ -44,9 +45,10 @@ var (
 	ErrNoPDU = errors.New("modem: SMS header without a PDU line")
 	// ErrStrayPDU marks a PDU line that no header announces.
 	ErrStrayPDU = errors.New("modem: PDU line without a header")
-	// ErrNoSMSC is returned by DecodePDUHex when the SMSC length octet
-	// (3GPP TS 27.005 3.3.2, TS 24.011 8.2.5.2) does not fit the data.
-	ErrNoSMSC = errors.New("modem: invalid SMSC field")
+	// ErrBadSMSC is returned by DecodePDUHex when the SMSC address field
+	// that starts a PDU-mode <pdu> (3GPP TS 27.005 3.1, TS 24.011 8.2.5)
+	// does not fit the data.
+	ErrBadSMSC = errors.New("modem: invalid SMSC field")
 )
 
 // StoredPDU is one message read from modem storage (+CMGL / +CMGR) or pushed
@@ -55,7 +57,7 @@ type StoredPDU struct {
 	Index  int    // storage index; -1 when pushed (+CMT/+CDS)
 	Stat   int    // 0 REC UNREAD, 1 REC READ, 2 STO UNSENT, 3 STO SENT; -1 unknown
 	Length int    // TPDU length in octets from the header (excludes the SMSC)
-	PDU    []byte // the whole PDU as printed, SMSC field included (3GPP TS 27.005 3.3.2: PDU mode lines include the SMSC address)
+	PDU    []byte // the whole PDU as printed, SMSC field included (3GPP TS 27.005 3.1 <pdu>: PDU mode lines include the SMSC address)
 }
 
 // LengthError reports a PDU shorter than the TPDU length its header
@@ -114,7 +116,7 @@ func (e *ListError) Unwrap() []error {
 }
 
 // ParsePDUList parses the info lines of AT+CMGL (PDU mode, 3GPP TS 27.005
-// 3.4.2): headers `+CMGL: <index>,<stat>,[<alpha>],<length>` selected by
+// 4.1): headers `+CMGL: <index>,<stat>,[<alpha>],<length>` selected by
 // prefix, each followed by its PDU. A PDU split across lines by noise is
 // re-joined using the header length (SMSC length octet + 1 + Length octets);
 // noise lines (^..., RDY, +CREG, empty, garbage) are skipped; lowercase and
@@ -175,7 +177,7 @@ func ParsePDUList(info []string) ([]StoredPDU, error) {
 }
 
 // ParseCMGR parses the info lines of AT+CMGR=<index> (PDU mode, 3GPP TS
-// 27.005 3.4.3): `+CMGR: <stat>,[<alpha>],<length>` and the PDU. Variants
+// 27.005 4.2): `+CMGR: <stat>,[<alpha>],<length>` and the PDU. Variants
 // without <alpha>, without <stat>, with the stat as text or with the index
 // in front are accepted. An empty slot (`+CMGR: 0,,0`, or just OK) gives
 // ErrEmptySlot.
@@ -262,9 +264,9 @@ func ParsePushedPDU(lines []string) (StoredPDU, error) {
 }
 
 // DecodePDUHex decodes a PDU line as printed in PDU mode (3GPP TS 27.005
-// 3.3.2: the SMSC address field, then the TPDU). It tolerates spaces,
+// 3.1 <pdu>: the SMSC address field of TS 24.011, then the TPDU). It tolerates spaces,
 // surrounding quotes and lowercase digits, and checks that the SMSC length
-// octet fits the data: at most 11 octets (TS 24.011 8.2.5.2), a type of
+// octet fits the data: at most 11 octets (TS 24.011 8.2.5), a type of
 // address with its extension bit set (TS 24.008 10.5.4.7), and at least one
 // TPDU octet after it.
 func DecodePDUHex(s string) ([]byte, error) {
@@ -282,11 +284,11 @@ func DecodePDUHex(s string) ([]byte, error) {
 	l := int(b[0])
 	switch {
 	case l > 11:
-		return nil, fmt.Errorf("modem: PDU %s: SMSC length octet %d exceeds 11: %w", quoteLine(s), l, ErrNoSMSC)
+		return nil, fmt.Errorf("modem: PDU %s: SMSC length octet %d exceeds 11: %w", quoteLine(s), l, ErrBadSMSC)
 	case 1+l >= len(b):
-		return nil, fmt.Errorf("modem: PDU %s: SMSC length octet %d leaves no TPDU in %d octets: %w", quoteLine(s), l, len(b), ErrNoSMSC)
+		return nil, fmt.Errorf("modem: PDU %s: SMSC length octet %d leaves no TPDU in %d octets: %w", quoteLine(s), l, len(b), ErrBadSMSC)
 	case l > 0 && b[1]&0x80 == 0:
-		return nil, fmt.Errorf("modem: PDU %s: SMSC type of address 0x%02X lacks its extension bit: %w", quoteLine(s), b[1], ErrNoSMSC)
+		return nil, fmt.Errorf("modem: PDU %s: SMSC type of address 0x%02X lacks its extension bit: %w", quoteLine(s), b[1], ErrBadSMSC)
 	}
 	return b, nil
 }
@@ -365,10 +367,9 @@ func (r Registration) Registered() bool {
 // form (`+CREG: <stat>[,<lac>,<ci>[,<act>]]`). The two forms are told apart by
 // the second field: a location code (quoted, or four digits or more, or hex
 // letters, like the field after it) or an empty field means the unsolicited
-// form. Vendor variants
-// are accepted: unquoted or space-padded codes, leading zeros, a routing
-// area code between location and cell (Novatel, ModemManager's test set) or
-// after the access technology (+CGREG).
+// form. Vendor variants are accepted: unquoted or space-padded codes,
+// leading zeros, a routing area code between location and cell (Novatel,
+// ModemManager's test set) or after the access technology (+CGREG).
 func ParseCREG(line string) (Registration, error) {
 	l := strings.TrimSpace(line)
 	var (
@@ -416,7 +417,7 @@ func ParseCREG(line string) (Registration, error) {
 		return ""
 	}
 	ciAt, actAt := 2, 3
-	if len(rest) >= 5 && !rest[2].quoted && len(normalizeCode(rest[2].s)) <= 2 && !rest[len(rest)-1].quoted {
+	if rac := len(normalizeCode(rest[2%len(rest)].s)); len(rest) >= 5 && !rest[2].quoted && rac >= 1 && rac <= 2 && !rest[len(rest)-1].quoted {
 		ciAt, actAt = 3, 4
 	}
 	r.LAC, r.CI = get(1), get(ciAt)
@@ -528,7 +529,7 @@ func ParseCOPS(info []string) (op Operator, err error) {
 	return op, nil
 }
 
-// ParseCMGS parses the info lines of AT+CMGS (3GPP TS 27.005 3.5.1):
+// ParseCMGS parses the info lines of AT+CMGS (3GPP TS 27.005 4.3):
 // `+CMGS: <mr>[,<scts>]`, and returns the message reference TP-MR.
 func ParseCMGS(info []string) (mr int, err error) {
 	line, payload, err := findInfo(info, "+CMGS:")
@@ -817,8 +818,9 @@ func decodePacked7(b []byte) (string, bool) {
 // +CGMM, +CGMR (manufacturer, model, revision), +CGSN (IMEI), +CIMI (IMSI),
 // ICCID (3GPP TS 27.007 5.1-5.6; the ICCID commands are vendor ones). It
 // accepts the plain form (`356789012345678`), the prefixed one
-// (`+CGSN: 3567...`), quotes, and labelled lines (`Model: ...` with prefix
-// "Model"). For an ICCID prefix (+CCID, +ICCID, ^ICCID, +QCCID, ^SCID) any
+// (`+CGSN: 3567...`), quotes, a vendor label on the plain form
+// (`Revision: EG25GGBR07A08M2G`), and labelled lines of ATI answers
+// (`Model: ...` with prefix "Model"). For an ICCID prefix (+CCID, +ICCID, ^ICCID, +QCCID, ^SCID) any
 // of the ICCID prefixes is accepted, a nibble-swapped ICCID (Huawei ^ICCID
 // prints the raw EF-ICCID, "98..." for "89...") is put back in order and
 // the F filler dropped. It returns "" when no line carries a value.
@@ -843,7 +845,7 @@ func ParseIdentity(info []string, prefix string) string {
 			}
 		}
 		if plain == "" && isPlainValue(line) {
-			plain = identityValue(line, iccid)
+			plain = identityValue(stripLabel(line), iccid)
 		}
 	}
 	return plain
@@ -873,6 +875,17 @@ func isPlainValue(line string) bool {
 		return len(line) > 2 && !strings.ContainsAny(line[2:3], "+^&Ii")
 	}
 	return true
+}
+
+// stripLabel drops the label some firmwares put before a bare answer
+// (Quectel and SIMCom answer AT+CGMR with "Revision: ...").
+func stripLabel(line string) string {
+	for _, l := range []string{"Revision:", "Manufacturer:", "Model:", "IMEI:", "IMSI:", "ICCID:"} {
+		if v, ok := cutPrefixFold(line, l); ok {
+			return v
+		}
+	}
+	return line
 }
 
 func identityValue(v string, iccid bool) string {
@@ -1201,7 +1214,7 @@ func parsePushedHeader(hdrP, p string) (int, error) {
 }
 
 // isTextModeHeader reports whether the fields of an SMS header are a
-// text-mode one (3GPP TS 27.005 4.1, 4.3): more fields than the PDU-mode
+// text-mode one (3GPP TS 27.005 3.4.1-3.4.3): more fields than the PDU-mode
 // form has, or a last field that is a string or empty where PDU mode puts
 // <length>.
 func isTextModeHeader(f []field, pduFields int) bool {

@@ -205,7 +205,7 @@ func errKind(err error) string {
 		return "stray"
 	case errors.Is(err, modem.ErrEmptySlot):
 		return "empty"
-	case errors.Is(err, modem.ErrNoSMSC):
+	case errors.Is(err, modem.ErrBadSMSC):
 		return "smsc"
 	case errors.As(err, &le):
 		return fmt.Sprintf("truncated %d/%d", le.Got, le.Declared)
