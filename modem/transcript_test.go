@@ -1159,6 +1159,8 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 		"gammu-at-ussd-02-E160": sessionCheck("",
 			"noise|CUSD 0 dcs=15 \"Ihr Guthaben für die Nr.4915783647410 beträgt 5.78 Euro\"",
 		),
+		// '{' is how a +CSCS="GSM" modem prints 'ä' (GSM 03.38 0x7B); the
+		// character set is the caller's to know, the text is kept as printed.
 		"gammu-at-ussd-03-unknown": sessionCheck("",
 			"noise|CUSD 1 dcs=-1 \"Kontostand: 3.00 EUR Bitte w{hlen Sie: 1 Konto aufladen 2 CallNow Transfer\"",
 		),
@@ -1257,6 +1259,9 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 		"mm-test_cmgl_response_generic_multiple": sessionCheck("+CMGL=4",
 			"AT+CMGL=4 -> CMGL [0/1/147 1/1/147 2/1/147]",
 		),
+		// ModemManager's test expects four entries because it does not decode
+		// them; the four PDUs have an odd number of hex digits (89, and the
+		// last is cut) and cannot be framed, so all four are reported.
 		"mm-test_cmgl_response_pantech_multiple": sessionCheck("+CMGL=4",
 			"AT+CMGL=4 -> CMGL [] bad [17:error 15:error 13:error 11:error]",
 		),
@@ -1324,6 +1329,8 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 			[]string{"CMGS 183"},
 		),
 		"chan-dongle-cmgr-cases": checkChanDongleCMGR,
+		// chan_dongle keeps the USSD hex for later; we decode the packed
+		// 7-bit text. "+CMTI: " (chan_dongle: index -1) is an error here.
 		"chan-dongle-misc-responses": casesCheck(
 			[]string{"unused +CNUM"},
 			[]string{"unused +CNUM"},
@@ -1351,6 +1358,8 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 		),
 		"garronej-longInput":  checkGarronejList,
 		"garronej-longInput2": checkGarronejList,
+		// Cases 10-12 and 21-24 are PDUs cut short (odd digits or fewer octets
+		// than the header declares): errors, never partial messages.
 		"garronej-test-literals": casesCheck(
 			[]string{"STORE SM 26"},
 			[]string{"STORE SM 0"},
@@ -1459,6 +1468,8 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 			"final OK",
 			"AT+CGACT=1,1 -> noise; noise",
 		),
+		// The capture is cut inside "SMS DONE": the partial line is neither
+		// noise nor an answer.
 		"issue-espprotocols789-sim7600-boot": sessionCheck("",
 			"noise",
 			"noise|CPIN READY",
@@ -1497,6 +1508,7 @@ func transcriptChecks() map[string]func(*testing.T, *txRun, *atTranscript) {
 			"AT+CMGR=12 -> CMS 500 \"unknown error\"",
 			"AT+CMGR=13 -> CMS 500 \"unknown error\"",
 		),
+		// The reporter's AT+CPIN? has no final OK: see checkCPINWithoutOK.
 		"issue-pgm19-wavecom-cpin-no-ok": sessionCheck("",
 			"AT+CPMS=?: -> CPMS range",
 			"AT+CNMI=?: -> unused +CNMI",
