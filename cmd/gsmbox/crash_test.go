@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -49,9 +48,6 @@ func TestCrashSafety(t *testing.T) {
 		modemArgs = append(modemArgs, "--modem", m.Path())
 	}
 	data := filepath.Join(dir, "data")
-	if err := os.MkdirAll(data, 0o750); err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	accepted := map[int64]string{} // message id -> destination
 	next := 0

@@ -44,21 +44,26 @@ func TestMain(m *testing.M) {
 
 // daemonProc is a `gsmbox serve` subprocess whose log is kept for checks.
 type daemonProc struct {
-	t    *testing.T
+	t    testing.TB
 	data string
 	cmd  *exec.Cmd
 	mu   sync.Mutex
 	log  bytes.Buffer
 	done chan struct{}
+	// bound is how long waitFor waits before failing (default 30 s).
+	bound time.Duration
 }
 
 // startDaemon runs `gsmbox serve --data DIR args...` and waits until its
 // control socket answers.
-func startDaemon(t *testing.T, data string, args ...string) *daemonProc {
+func startDaemon(t testing.TB, data string, args ...string) *daemonProc {
 	t.Helper()
 	// An empty configuration file of its own, so that no /etc/gsmbox file
 	// of the machine changes the test.
 	conf := filepath.Join(data, "gsmbox.toml")
+	if err := os.MkdirAll(data, 0o750); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +102,11 @@ func startDaemon(t *testing.T, data string, args ...string) *daemonProc {
 // bound so that a broken daemon does not hang the suite.
 func (d *daemonProc) waitFor(cond func() bool, what string) {
 	d.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	bound := d.bound
+	if bound == 0 {
+		bound = 30 * time.Second
+	}
+	deadline := time.Now().Add(bound)
 	for !cond() {
 		select {
 		case <-d.done:
@@ -139,7 +148,7 @@ func (d *daemonProc) stop() error {
 }
 
 // gsmbox runs one CLI command against the daemon's data directory.
-func gsmbox(t *testing.T, data string, args ...string) (string, error) {
+func gsmbox(t testing.TB, data string, args ...string) (string, error) {
 	t.Helper()
 	full := append([]string{args[0], "--data", data}, args[1:]...)
 	out, err := exec.Command(binPath, full...).CombinedOutput()
