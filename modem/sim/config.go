@@ -39,6 +39,9 @@ const (
 	// maxPromptInput bounds the text typed after the "> " prompt: a 176-octet
 	// PDU with its SMSC prefix is under 400 hex digits.
 	maxPromptInput = 1024
+	// maxURCs bounds the unsolicited result codes buffered in the TA while
+	// the line is busy, hung or +CNMI <mode> is 0.
+	maxURCs = 1000
 	// rebootPause is how long a modem rebooting on +CFUN=1,1 stays on the
 	// line after its OK, so that the driver reads the OK.
 	rebootPause = 100 * time.Millisecond

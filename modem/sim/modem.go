@@ -147,7 +147,7 @@ func newModem(cfg Config) *Modem {
 }
 
 // Path is the name to open: Config.Link when set, else the current pty
-// slave (which changes at each Replug).
+// slave (which changes at each Replug; "" while unplugged).
 func (m *Modem) Path() string {
 	if m.cfg.Link != "" {
 		return m.cfg.Link
@@ -367,8 +367,19 @@ func prefixOf(l string) string {
 	return ""
 }
 
-// addURC queues an unsolicited result code. Called with m.mu held.
+// addURC queues an unsolicited result code. The TA buffer is bounded
+// (TS 27.005 §3.4.1 lets the TA discard the oldest indications when it is
+// full); a +CMT/+CDS so discarded was never seen, so the network keeps it.
+// Called with m.mu held.
 func (m *Modem) addURC(u urc) {
+	if len(m.urcs) >= maxURCs {
+		old := m.urcs[0]
+		if old.ack != nil && m.outstanding == old.ack {
+			m.outstanding = nil
+			m.network = append([]*mtItem{old.ack}, m.network...)
+		}
+		m.urcs = append(m.urcs[:0], m.urcs[1:]...)
+	}
 	m.urcs = append(m.urcs, u)
 }
 
