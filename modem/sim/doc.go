@@ -38,8 +38,9 @@
 // URCs are held while a command runs or the "> " prompt is open (the link is
 // reserved, TS 27.005 §3.4.1 <mode> 2) and printed as soon as the line is
 // free; +CNMI <mode> 0 holds +CMT/+CMTI/+CDS/+CDSI until a later +CNMI with
-// <mode> > 0. Unlike TS 27.005, the sim never discards indications in
-// <mode> 1: tests want no silent loss from the sim itself.
+// <mode> > 0. Unlike TS 27.005, <mode> 1 does not discard indications while
+// the line is busy: they wait like in <mode> 2 (the TA keeps the last 1000
+// URCs), as tests want no silent loss from the sim itself.
 //
 // # Control verbs
 //

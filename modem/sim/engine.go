@@ -347,6 +347,11 @@ func (m *Modem) respond(p *port, info []string, final string) {
 				m.appendLine(p, l, prev(info, i))
 			}
 			p.out = append(p.out, "\r\n"...)
+			if final != "" && m.noise.InAnswers > 0 && m.rng.Float64() < m.noise.InAnswers {
+				if n, ok := m.noiseLine(info[0]); ok {
+					p.out = append(p.out, "\r\n"+n+"\r\n"...)
+				}
+			}
 		}
 		if final != "" && !m.set.quiet {
 			p.out = append(p.out, "\r\n"+final+"\r\n"...)
