@@ -4,11 +4,13 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1221,3 +1223,41 @@ func TestURCBufferIsBounded(t *testing.T) {
 		t.Fatalf("%d buffered URCs printed, want %d", n, maxURCs)
 	}
 }
+
+// TestMasterEIORecovers closes the sim's own slave descriptor so that the
+// master reads EIO while no driver has the port open; the reader backs off
+// and the modem answers once a driver opens the port.
+func TestMasterEIORecovers(t *testing.T) {
+	var logs strings.Builder
+	var mu sync.Mutex
+	h := slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(b)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug})
+	m := newTestModem(t, Config{Logger: slog.New(h)})
+	m.mu.Lock()
+	p := m.port
+	m.mu.Unlock()
+	p.slave.Close()
+	deadline := time.Now().Add(waitLimit)
+	for {
+		mu.Lock()
+		seen := strings.Contains(logs.String(), "sim: pty read")
+		mu.Unlock()
+		if seen {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the master never read EIO")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	tm := openTerm(t, m.Path())
+	tm.send("AT+CGMM\r")
+	tm.expect("\r\nE3372\r\n\r\nOK\r\n")
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
