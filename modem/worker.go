@@ -314,13 +314,16 @@ func (s *session) waitSIM(ctx context.Context) error {
 	pinTried := false
 	for {
 		info, err := s.cmd("+CPIN?")
+		state, perr := ParseCPIN(info)
+		if perr == nil && state == "READY" {
+			// Some Wavecom firmware prints +CPIN: READY without a final
+			// OK: the command times out, but the answer is there.
+			return nil
+		}
 		if err != nil && errors.Is(err, ErrTimeout) {
 			return err
 		}
-		state, perr := ParseCPIN(info)
 		switch {
-		case err == nil && perr == nil && state == "READY":
-			return nil
 		case err == nil && state == "SIM PIN" && s.w.cfg.PIN != "" && !pinTried:
 			pinTried = true
 			if _, err := s.cmd(`+CPIN="` + s.w.cfg.PIN + `"`); err != nil {
@@ -510,7 +513,7 @@ func (s *session) checkRegistration() error {
 	if !found {
 		return nil
 	}
-	s.registered = reg.Stat == 1 || reg.Stat == 5
+	s.registered = reg.Registered()
 	st := StateRegistering
 	if s.registered {
 		st = StateReady
