@@ -100,14 +100,15 @@ func Probe(ctx context.Context, path string, timeout time.Duration) (ProbeResult
 	if op, err := ParseCOPS(get("+COPS?")); err == nil {
 		st.Operator = op.Name
 	}
+	registered := false
 	for _, l := range get("+CREG?") {
 		if r, err := ParseCREG(l); err == nil {
-			st.Registration = r.Stat
+			st.Registration, registered = r.Stat, r.Registered()
 		}
 	}
 	_, err = a.Command("+CNMI=?")
 	res.Indications = err == nil
-	if st.Registration == 1 || st.Registration == 5 {
+	if registered {
 		st.State = StateReady
 	} else {
 		st.State = StateRegistering
