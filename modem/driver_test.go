@@ -550,3 +550,33 @@ func BenchmarkSendParts(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "parts/s")
 }
+
+func TestDetectGroupsPortsByModem(t *testing.T) {
+	dir := t.TempDir()
+	mk := func(name string, id sim.Identity) *sim.Modem {
+		m, err := sim.New(sim.Config{Link: filepath.Join(dir, name), Identity: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { m.Close() })
+		return m
+	}
+	a0 := mk("usb-A-if00", sim.IdentityFor(0))
+	a2 := mk("usb-A-if02", sim.IdentityFor(0)) // a second tty of the same stick
+	b0 := mk("usb-B-if00", sim.IdentityFor(1))
+	dead := mk("usb-C-if01", sim.IdentityFor(2)) // a diagnostic port: never answers AT
+	dead.Hang()
+	found, err := modem.Detect(context.Background(), []string{a0.Path(), a2.Path(), b0.Path(), dead.Path()}, 300*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 2 {
+		t.Fatalf("found %d modems, want 2: %+v", len(found), found)
+	}
+	if found[0].Status.IMEI != sim.IdentityFor(0).IMEI || found[0].Path != a2.Path() {
+		t.Errorf("first modem %s on %s; want IMEI %s on its last port %s", found[0].Status.IMEI, found[0].Path, sim.IdentityFor(0).IMEI, a2.Path())
+	}
+	if found[1].Status.IMEI != sim.IdentityFor(1).IMEI || found[1].Status.Operator != "SFR" || !found[1].Indications {
+		t.Errorf("second modem %+v", found[1])
+	}
+}
