@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"gsmbox/ctl"
+	"gsmbox/inbound"
 	"gsmbox/modem"
 	"gsmbox/modem/sim"
 	"gsmbox/queue"
@@ -66,7 +67,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	defer d.st.Close()
 
-	handler := &boxHandler{log: d.log}
+	handler := &lateHandler{}
 	d.pool, err = modem.NewPool(modem.Config{
 		BaudRate:     d.cfg.Modem.BaudRate,
 		PIN:          d.cfg.Modem.PIN,
@@ -89,7 +90,11 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	handler.q = d.q
+	in, err := inbound.New(inbound.Config{Store: d.st, Queue: d.q, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	handler.h = in
 
 	l, err := ctl.Listen(d.cfg.Data)
 	if err != nil {
@@ -113,6 +118,11 @@ func (d *daemon) run(ctx context.Context) error {
 		l.Close()
 		return err
 	}
+	inboundDone := make(chan struct{})
+	go func() {
+		defer close(inboundDone)
+		in.Run(ctx)
+	}()
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- srv.Serve(ctx, l) }()
 
@@ -138,6 +148,7 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	stopModems()
 	modemsDone.Wait()
+	<-inboundDone
 	os.Remove(filepath.Join(d.cfg.Data, ctl.SocketName))
 	d.log.Info("gsmbox stopped")
 	return ctlErr
@@ -193,23 +204,15 @@ func (d *daemon) simFor(name string) (*sim.Modem, error) {
 	return nil, fmt.Errorf("sim: no virtual modem %q", name)
 }
 
-// boxHandler receives what the modems report and hands it on.
-type boxHandler struct {
-	log *slog.Logger
-	q   *queue.Queue
+// lateHandler forwards to the inbound handler, which needs the queue,
+// which needs the pool, which needs a handler: the pool gets this one and
+// the inbound handler is set before the pool runs.
+type lateHandler struct{ h modem.Handler }
+
+func (l *lateHandler) Inbound(ctx context.Context, in modem.Inbound) error {
+	return l.h.Inbound(ctx, in)
 }
 
-func (h *boxHandler) Inbound(ctx context.Context, in modem.Inbound) error {
-	h.log.Info("inbound PDU", slog.String("modem", in.Modem), slog.String("kind", in.Kind.String()), slog.String("pdu", fmt.Sprintf("%X", in.PDU)))
-	return nil
-}
+func (l *lateHandler) Call(ctx context.Context, c modem.Call) { l.h.Call(ctx, c) }
 
-func (h *boxHandler) Call(ctx context.Context, c modem.Call) {
-	h.log.Info("call", slog.String("modem", c.Modem), slog.String("number", c.Number))
-}
-
-func (h *boxHandler) State(s modem.Status) {
-	if h.q != nil {
-		h.q.ModemChanged(s)
-	}
-}
+func (l *lateHandler) State(s modem.Status) { l.h.State(s) }

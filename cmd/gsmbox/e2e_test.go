@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -18,6 +19,7 @@ import (
 
 	"gsmbox/ctl"
 	"gsmbox/modem"
+	"gsmbox/store"
 )
 
 // binPath is the gsmbox binary built once by TestMain for the end-to-end
@@ -195,7 +197,17 @@ func TestServeSimulate(t *testing.T) {
 	if out, err := gsmbox(t, data, "sim", "--modem", "0", "deliver", "+33612345678", "Bonjour"); err != nil {
 		t.Fatalf("sim deliver: %v\n%s", err, out)
 	}
-	d.waitFor(func() bool { return strings.Contains(d.logText(), "inbound") }, "the inbound SMS in the log")
+	if out, err := gsmbox(t, data, "sim", "--modem", "0", "deliver", "+33612345678", "STOP"); err != nil {
+		t.Fatalf("sim deliver: %v\n%s", err, out)
+	}
+	if out, err := gsmbox(t, data, "sim", "--modem", "1", "ring", "+33698765432"); err != nil {
+		t.Fatalf("sim ring: %v\n%s", err, out)
+	}
+	// The STOP confirmation goes out through a modem.
+	d.waitFor(func() bool {
+		out, _ := gsmbox(t, data, "queue", "list", "--status", "sent")
+		return strings.Contains(out, "+33612345678")
+	}, "the STOP confirmation sent")
 
 	if out, err := gsmbox(t, data, "sim", "--modem", "1", "unplug"); err != nil {
 		t.Fatalf("sim unplug: %v\n%s", err, out)
@@ -211,6 +223,30 @@ func TestServeSimulate(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, ctl.SocketName)); !os.IsNotExist(err) {
 		t.Errorf("control socket left behind: %v", err)
+	}
+
+	// What the daemon committed, read offline.
+	st, err := store.Open(context.Background(), filepath.Join(data, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	in, err := st.InboundMessages(context.Background(), store.InboundFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, m := range in {
+		texts = append(texts, m.Number+" "+m.Text)
+	}
+	if !slices.Contains(texts, "+33612345678 Bonjour") || !slices.Contains(texts, "+33612345678 STOP") {
+		t.Errorf("inbound messages stored: %q", texts)
+	}
+	if stopped, err := st.StopList(context.Background(), time.Time{}, 10); err != nil || len(stopped) != 1 || stopped[0].Number != "+33612345678" {
+		t.Errorf("STOP list %+v, %v", stopped, err)
+	}
+	if calls, err := st.Calls(context.Background(), "", 0, 10); err != nil || len(calls) != 1 || calls[0].Number != "+33698765432" {
+		t.Errorf("calls %+v, %v", calls, err)
 	}
 }
 
