@@ -29,9 +29,9 @@ type recorder struct {
 	mu       sync.Mutex
 	attempts int // Inbound calls, committed or not
 	inbound  []modem.Inbound
-	calls   []modem.Call
-	states  []modem.Status
-	commit  func(modem.Inbound) error
+	calls    []modem.Call
+	states   []modem.Status
+	commit   func(modem.Inbound) error
 }
 
 func (r *recorder) Inbound(ctx context.Context, in modem.Inbound) error {
