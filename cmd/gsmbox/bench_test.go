@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"gsmbox/ctl"
 	"gsmbox/modem/sim"
+	"gsmbox/queue"
+	"gsmbox/store"
 )
 
 // BenchmarkModemUtilisation measures how busy the dispatcher of the real
@@ -79,4 +84,71 @@ func BenchmarkModemUtilisation(b *testing.B) {
 		b.ReportMetric(recipients/span.Seconds(), "parts/s")
 		d.stop()
 	}
+}
+
+// BenchmarkRSS measures the daemon's resident memory (SPEC 12: idle < 25 MB,
+// < 64 MB with 1 000 000 messages stored). The messages are queued offline
+// through the real queue, scheduled a year ahead so the daemon keeps them
+// without sending; the daemon then runs on one virtual modem, serves a
+// listing of the queue, and its VmRSS is read from /proc.
+//
+//	go test -run '^$' -bench RSS -benchtime 1x -timeout 30m ./cmd/gsmbox/
+func BenchmarkRSS(b *testing.B) {
+	for b.Loop() {
+		data := b.TempDir()
+		d := startDaemon(b, data, "--simulate=1")
+		b.ReportMetric(settledRSS(b, d, data), "idle-MB")
+		d.stop()
+
+		st, err := store.Open(context.Background(), filepath.Join(data, DBName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		q, err := queue.New(st, nil, queue.Config{DuplicateWindow: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const batches, perBatch = 10, 100_000
+		at := time.Now().AddDate(1, 0, 0)
+		for i := range batches {
+			to := make([]string, perBatch)
+			for j := range to {
+				to[j] = fmt.Sprintf("+3361%07d", i*perBatch+j)
+			}
+			if _, err := q.Submit(context.Background(), queue.Request{Text: "Rappel: votre rendez-vous de demain", Numbers: to, At: at}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		st.Close()
+
+		d = startDaemon(b, data, "--simulate=1")
+		d.bound = 2 * time.Minute
+		if out, err := gsmbox(b, data, "queue", "list", "--status", "scheduled", "--limit", "1000"); err != nil {
+			b.Fatalf("queue list: %v %s", err, out)
+		}
+		b.ReportMetric(settledRSS(b, d, data), "1M-MB")
+		d.stop()
+	}
+}
+
+// settledRSS waits for the daemon's modems, lets it settle, and returns its
+// resident set size in MB.
+func settledRSS(b *testing.B, d *daemonProc, data string) float64 {
+	d.waitFor(func() bool { return allReady(modemsOf(b, data), 1) }, "a ready modem")
+	time.Sleep(2 * time.Second)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			if err != nil {
+				b.Fatal(err)
+			}
+			return float64(kb) / 1024
+		}
+	}
+	b.Fatal("no VmRSS")
+	return 0
 }

@@ -157,7 +157,7 @@ func gsmbox(t testing.TB, data string, args ...string) (string, error) {
 	return string(out), err
 }
 
-func modemsOf(t *testing.T, data string) []modem.Status {
+func modemsOf(t testing.TB, data string) []modem.Status {
 	t.Helper()
 	out, err := gsmbox(t, data, "modems", "--json")
 	if err != nil {
