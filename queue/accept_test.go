@@ -3,9 +3,12 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"gsmbox/store"
 )
@@ -29,9 +32,44 @@ func TestNormalizeNumber(t *testing.T) {
 		{"+999123", "FR", ""},
 	}
 	for _, c := range cases {
-		got, ok := normalizeNumber(c.in, c.region)
+		n, err := newNormalizer(c.region)
+		tcheck(t, err, "normalizer")
+		got, ok := n.normalize(c.in)
 		if got != c.want || ok != (c.want != "") {
 			t.Errorf("normalize(%q, %s) = %q, %v; want %q", c.in, c.region, got, ok, c.want)
+		}
+	}
+}
+
+// TestNormalizeShortcut checks that the shortcut gives what the full
+// parser gives, for every calling code and a spread of national numbers.
+func TestNormalizeShortcut(t *testing.T) {
+	for _, region := range []string{"FR", "TN", "BE", "US", "GB", "AR", "IT"} {
+		n, err := newNormalizer(region)
+		tcheck(t, err, "normalizer")
+		var inputs []string
+		for code := range phonenumbers.GetSupportedCallingCodes() {
+			for _, nat := range []string{"612345678", "712345678", "123456789", "20123456", "9876543210", "55512345", "3312345678"} {
+				inputs = append(inputs, fmt.Sprintf("+%d%s", code, nat))
+			}
+		}
+		for _, nat := range []string{"0612345678", "0712345678", "0123456789", "0470123456", "01612345678"} {
+			inputs = append(inputs, nat, nat[:2]+" "+nat[2:4]+" "+nat[4:])
+		}
+		short := 0
+		for _, in := range inputs {
+			e, ok := n.shortcut(in)
+			if !ok {
+				continue
+			}
+			short++
+			num, err := phonenumbers.Parse(in, region)
+			if err != nil || !phonenumbers.IsValidNumber(num) || phonenumbers.Format(num, phonenumbers.E164) != e {
+				t.Errorf("%s: shortcut(%q) = %q, the parser says otherwise (%v)", region, in, e, err)
+			}
+		}
+		if region == "FR" && short < 20 {
+			t.Errorf("the shortcut decided only %d numbers", short)
 		}
 	}
 }

@@ -14,6 +14,10 @@ import (
 	"gsmbox/store"
 )
 
+// textIndexStep is how many texts one coordinator round adds to the search
+// index: a few tens of milliseconds of writer time.
+const textIndexStep = 5000
+
 // maxTimer caps the coordinator's sleep so that a wall-clock jump (NTP
 // correcting the time) delays a scheduled send by at most this much: the
 // timers run on monotonic time, the schedule on wall time.
@@ -101,6 +105,13 @@ func (q *Queue) housekeep(ctx context.Context) (now, next time.Time) {
 	}
 	if at, ok := q.nextPauseEnd(); ok {
 		waits = append(waits, at)
+	}
+	// Index new texts for search a slice at a time, between other work,
+	// so a large campaign's enqueue does not pay for it.
+	if _, more, err := q.st.IndexText(ctx, textIndexStep); err != nil {
+		q.log.Error("full-text index", slog.Any("err", err))
+	} else if more {
+		waits = append(waits, now)
 	}
 	for _, w := range waits {
 		if next.IsZero() || w.Before(next) {

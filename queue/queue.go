@@ -218,6 +218,8 @@ type Queue struct {
 	kick chan struct{} // capacity 1: Submit and others never block on it
 	hub  hub
 
+	numbers *normalizer
+
 	mu      sync.Mutex
 	wake    chan struct{}        // closed to wake every idle worker, then replaced
 	workers map[string]bool      // modem ids with a running worker
@@ -240,7 +242,12 @@ func New(st *store.Store, snd Sender, cfg Config) (*Queue, error) {
 	if err != nil {
 		return nil, err
 	}
+	numbers, err := newNormalizer(cfg.DefaultCountry)
+	if err != nil {
+		return nil, err
+	}
 	return &Queue{
+		numbers: numbers,
 		st:      st,
 		snd:     snd,
 		cfg:     cfg,

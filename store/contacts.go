@@ -223,7 +223,7 @@ func (tx *Tx) ContactsByID(accountID int64, ids []int64) ([]Contact, error) {
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+contactColumns+` FROM contacts WHERE account_id = ? AND id IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := tx.query(inQuery(qContactsByID, len(chunk)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: contacts by id: %w", err)
 		}
@@ -246,7 +246,7 @@ func (tx *Tx) ContactsByMobile(accountID int64, numbers []string) (map[string]Co
 		for _, n := range chunk {
 			args = append(args, n)
 		}
-		rows, err := tx.tx.QueryContext(tx.ctx, `SELECT `+contactColumns+` FROM contacts WHERE account_id = ? AND mobile IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := tx.query(inQuery(qContactsByMobile, len(chunk)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: contacts by mobile: %w", err)
 		}
@@ -297,6 +297,22 @@ func uniqueIDs(ids []int64) map[int64]bool {
 
 // inChunk bounds the parameters of one IN (...) list.
 const inChunk = 500
+
+// Queries with an IN list, "%s" standing for its placeholders.
+const (
+	qContactsByID     = `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = ? AND id IN (%s)`
+	qContactsByMobile = `SELECT ` + contactColumns + ` FROM contacts WHERE account_id = ? AND mobile IN (%s)`
+	qStoppedAmong     = `SELECT number FROM stop_list WHERE number IN (%s)`
+	qRecentHashesIn   = `SELECT number, text_hash FROM messages INDEXED BY messages_number
+		WHERE number IN (%s) AND created_at >= ? AND status NOT IN ('cancelled', 'stopped', 'failed')`
+)
+
+// inQuery fills an IN list of n placeholders. The lists of 1 and inChunk
+// values are among the hot statements, so bulk lookups run prepared
+// statements.
+func inQuery(format string, n int) string {
+	return fmt.Sprintf(format, placeholders(n))
+}
 
 // Group is a distribution list (SPEC D2).
 type Group struct {

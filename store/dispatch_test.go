@@ -338,3 +338,42 @@ func TestCampaignPauseResume(t *testing.T) {
 		t.Fatalf("cancelled %d", len(ids))
 	}
 }
+
+func TestSearchIndexesInBatches(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	var batch []NewMessage
+	for i := range 3 {
+		batch = append(batch, NewMessage{TPDUs: [][]byte{{1}}, Message: Message{AccountID: 1, Number: "+3360000000" + string(rune('0'+i)),
+			Text: []string{"Votre colis arrive demain", "Rendez-vous confirmé", "Soldes d'été"}[i], Encoding: "gsm7", Status: StatusQueued, CreatedAt: t0}})
+	}
+	var ids []int64
+	tcheck(t, s.Write(ctx, func(tx *Tx) error {
+		var err error
+		ids, err = tx.InsertMessages(batch)
+		return err
+	}), "insert")
+	if ids[0]+2 != ids[2] {
+		t.Fatalf("ids %v", ids)
+	}
+	for q, want := range map[string]int{"colis": 1, "confirme": 1, "ete": 1, "DEMAIN colis": 1, "absent": 0, `"`: 0, "sold": 1} {
+		got, err := s.Messages(ctx, MessageFilter{Search: q})
+		tcheck(t, err, "search "+q)
+		if len(got) != want {
+			t.Errorf("search %q: %d hits, want %d", q, len(got), want)
+		}
+	}
+	// An edit of an indexed message re-indexes its text.
+	_, err := s.EditMessage(ctx, ids[0], MessageEdit{Text: "Votre commande est prête", TPDUs: [][]byte{{2}}, Encoding: "gsm7", Now: t0})
+	tcheck(t, err, "edit")
+	for q, want := range map[string]int{"colis": 0, "commande": 1} {
+		got, err := s.Messages(ctx, MessageFilter{Search: q})
+		tcheck(t, err, "search "+q)
+		if len(got) != want {
+			t.Errorf("after edit, search %q: %d hits, want %d", q, len(got), want)
+		}
+	}
+	// The index stays consistent (FTS5 integrity check).
+	_, err = s.w.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)`)
+	tcheck(t, err, "integrity")
+}

@@ -468,7 +468,7 @@ func (tx *Tx) StoppedAmong(numbers []string) (map[string]bool, error) {
 		for i, n := range chunk {
 			args[i] = n
 		}
-		rows, err := tx.tx.QueryContext(tx.ctx, `SELECT number FROM stop_list WHERE number IN (`+placeholders(len(chunk))+`)`, args...)
+		rows, err := tx.query(inQuery(qStoppedAmong, len(chunk)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: STOP list: %w", err)
 		}

@@ -176,32 +176,187 @@ func nullID(id int64) any {
 	return id
 }
 
-const qInsertMessage = `INSERT INTO messages (account_id, campaign_id, recurring_id, contact_id, number, channel, text, text_hash,
-	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source, ignore_stop)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+// messageInsertColumns are the columns InsertMessages writes, id first.
+const messageInsertColumns = `id, account_id, campaign_id, recurring_id, contact_id, number, channel, text, text_hash,
+	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source, ignore_stop`
 
-const qInsertPart = `INSERT INTO parts (message_id, seq, tpdu) VALUES (?, ?, ?)`
+const messageInsertArity = 22
 
-// InsertMessage stores m (its ID, UpdatedAt and delivery fields are
-// ignored) with its encoded parts, numbered from 1, and returns the new id.
+// Rows per multi-row INSERT. One statement per batch matters beyond
+// parsing: the full-text index flushes its pending terms at the end of
+// every statement, so row-by-row inserts write one tiny FTS segment each.
+const (
+	messageBatch = 48  // 48*22 parameters
+	partBatch    = 300 // 300*3 parameters
+)
+
+var (
+	qInsertMessages = insertValues(`INSERT INTO messages (`+messageInsertColumns+`) VALUES `, messageInsertArity, messageBatch)
+	qInsertParts    = insertValues(`INSERT INTO parts (message_id, seq, tpdu) VALUES `, 3, partBatch)
+	qInsertMessage  = insertValues(`INSERT INTO messages (`+messageInsertColumns+`) VALUES `, messageInsertArity, 1)
+	qInsertPart     = insertValues(`INSERT INTO parts (message_id, seq, tpdu) VALUES `, 3, 1)
+)
+
+// insertValues builds a multi-row INSERT of rows rows of arity columns.
+func insertValues(head string, arity, rows int) string {
+	row := "(" + placeholders(arity) + ")"
+	var b strings.Builder
+	b.WriteString(head)
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(row)
+	}
+	return b.String()
+}
+
+// qMaxMessageID is the highest id used, counting the full-text watermark:
+// an id at or below it must never be given again (its text may be in the
+// index).
+const qMaxMessageID = `SELECT max(coalesce((SELECT max(id) FROM messages), 0),
+	coalesce((SELECT value FROM counters WHERE name = 'fts_messages'), 0))`
+
+const (
+	qFTSWatermark    = `SELECT coalesce((SELECT value FROM counters WHERE name = 'fts_messages'), 0), coalesce((SELECT max(id) FROM messages), 0)`
+	qFTSIndex        = `INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > ? AND id <= ? ORDER BY id`
+	qFTSSetWatermark = `INSERT INTO counters (name, value) VALUES ('fts_messages', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value`
+)
+
+// indexText adds to the full-text index up to max messages above the
+// watermark (all when max <= 0) and reports how many it added and whether
+// more wait.
+func (tx *Tx) indexText(max int64) (int64, bool, error) {
+	var wm, top int64
+	if err := tx.queryRow(qFTSWatermark).Scan(&wm, &top); err != nil {
+		return 0, false, fmt.Errorf("store: full-text index: %w", err)
+	}
+	if top <= wm {
+		return 0, false, nil
+	}
+	upto := top
+	if max > 0 && top-wm > max {
+		upto = wm + max
+	}
+	if _, err := tx.exec(qFTSIndex, wm, upto); err != nil {
+		return 0, false, fmt.Errorf("store: full-text index: %w", err)
+	}
+	if _, err := tx.exec(qFTSSetWatermark, upto); err != nil {
+		return 0, false, fmt.Errorf("store: full-text index: %w", err)
+	}
+	return upto - wm, upto < top, nil
+}
+
+// IndexText adds up to max outbound texts (all when max <= 0) to the
+// full-text index, and reports how many it added and whether more wait.
+// Inserts do not index: one statement indexing thousands of rows costs far
+// less than rows indexed one by one, and it keeps a 100 000-message
+// campaign's enqueue short. The dispatcher calls it in small steps when it
+// has nothing better to do; a search calls it first, so results are
+// always complete.
+func (s *Store) IndexText(ctx context.Context, max int64) (int64, bool, error) {
+	var wm, top int64
+	if err := s.r.QueryRowContext(ctx, qFTSWatermark).Scan(&wm, &top); err != nil {
+		return 0, false, fmt.Errorf("store: full-text index: %w", err)
+	}
+	if top <= wm {
+		return 0, false, nil
+	}
+	var n int64
+	var more bool
+	err := s.Write(ctx, func(tx *Tx) error {
+		var err error
+		n, more, err = tx.indexText(max)
+		return err
+	})
+	return n, more, err
+}
+
+// NewMessage is a message to insert with its encoded parts.
+type NewMessage struct {
+	Message Message // ID, UpdatedAt and delivery fields are ignored
+	TPDUs   [][]byte
+}
+
+// InsertMessage stores m with its encoded parts (numbered from 1) and
+// returns the new id.
 func (tx *Tx) InsertMessage(m *Message, tpdus [][]byte) (int64, error) {
-	if len(tpdus) == 0 {
-		return 0, fmt.Errorf("store: insert message to %s: no parts", m.Number)
-	}
-	var id int64
-	err := tx.queryRow(qInsertMessage, m.AccountID, nullID(m.CampaignID), nullID(m.RecurringID), nullID(m.ContactID),
-		m.Number, m.Channel, m.Text, m.TextHash, m.Encoding, len(tpdus), boolInt(m.Flash), int64(m.Validity/time.Second),
-		string(m.Status), m.Reason, ms(m.CreatedAt), ms(m.CreatedAt), ms(m.ScheduledAt), m.PinModem, m.RefClient, m.Source,
-		boolInt(m.IgnoreStop)).Scan(&id)
+	ids, err := tx.InsertMessages([]NewMessage{{Message: *m, TPDUs: tpdus}})
 	if err != nil {
-		return 0, fmt.Errorf("store: insert message to %s: %w", m.Number, err)
+		return 0, err
 	}
-	for i, t := range tpdus {
-		if _, err := tx.exec(qInsertPart, id, i+1, t); err != nil {
-			return 0, fmt.Errorf("store: insert part %d of message %d: %w", i+1, id, err)
+	return ids[0], nil
+}
+
+// InsertMessages stores messages with their parts, in multi-row
+// statements, and returns their ids in order. Ids are assigned here (the
+// transaction holds the only writer), so they are known without one
+// statement per row.
+func (tx *Tx) InsertMessages(batch []NewMessage) ([]int64, error) {
+	var last int64
+	if err := tx.queryRow(qMaxMessageID).Scan(&last); err != nil {
+		return nil, fmt.Errorf("store: insert messages: %w", err)
+	}
+	ids := make([]int64, len(batch))
+	args := make([]any, 0, messageBatch*messageInsertArity)
+	var parts []any
+	nparts := 0
+	flushParts := func(final bool) error {
+		for nparts >= partBatch || (final && nparts > 0) {
+			n := min(nparts, partBatch)
+			q := qInsertParts
+			switch {
+			case n == 1:
+				q = qInsertPart
+			case n < partBatch:
+				q = insertValues(`INSERT INTO parts (message_id, seq, tpdu) VALUES `, 3, n)
+			}
+			if _, err := tx.exec(q, parts[:3*n]...); err != nil {
+				return fmt.Errorf("store: insert parts: %w", err)
+			}
+			parts = parts[3*n:]
+			nparts -= n
+		}
+		return nil
+	}
+	for start := 0; start < len(batch); start += messageBatch {
+		rows := batch[start:min(start+messageBatch, len(batch))]
+		args = args[:0]
+		for i, nm := range rows {
+			m := &nm.Message
+			if len(nm.TPDUs) == 0 {
+				return nil, fmt.Errorf("store: insert message to %s: no parts", m.Number)
+			}
+			id := last + int64(start+i) + 1
+			ids[start+i] = id
+			args = append(args, id, m.AccountID, nullID(m.CampaignID), nullID(m.RecurringID), nullID(m.ContactID),
+				m.Number, m.Channel, m.Text, m.TextHash, m.Encoding, len(nm.TPDUs), boolInt(m.Flash), int64(m.Validity/time.Second),
+				string(m.Status), m.Reason, ms(m.CreatedAt), ms(m.CreatedAt), ms(m.ScheduledAt), m.PinModem, m.RefClient, m.Source,
+				boolInt(m.IgnoreStop))
+			for seq, t := range nm.TPDUs {
+				parts = append(parts, id, seq+1, t)
+				nparts++
+			}
+		}
+		q := qInsertMessages
+		switch len(rows) {
+		case 1:
+			q = qInsertMessage
+		case messageBatch:
+		default:
+			q = insertValues(`INSERT INTO messages (`+messageInsertColumns+`) VALUES `, messageInsertArity, len(rows))
+		}
+		if _, err := tx.exec(q, args...); err != nil {
+			return nil, fmt.Errorf("store: insert messages: %w", err)
+		}
+		if err := flushParts(false); err != nil {
+			return nil, err
 		}
 	}
-	return id, nil
+	if err := flushParts(true); err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // Message returns the message id.
@@ -280,6 +435,9 @@ func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]Message, error
 	var args []any
 	from := `messages`
 	if f.Search != "" {
+		if _, _, err := s.IndexText(ctx, 0); err != nil {
+			return nil, err
+		}
 		// The FTS index yields matching rowids; the outer query then
 		// walks them newest first.
 		where = append(where, `id IN (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?)`)
@@ -485,16 +643,19 @@ func (s *Store) Journal(ctx context.Context, f JournalFilter) ([]JournalEntry, e
 	return out, nil
 }
 
-const qRecentHashes = `SELECT number, text_hash FROM messages INDEXED BY messages_number
-	WHERE number = ? AND created_at >= ? AND status NOT IN ('cancelled', 'stopped', 'failed')`
-
 // RecentTextHashes returns, for each of numbers, the text hashes of the
 // messages created for it since since (cancelled, stopped and failed ones
 // do not count): the duplicate guard (SPEC Q7, SMStoB code 91).
 func (tx *Tx) RecentTextHashes(numbers []string, since time.Time) (map[string][]int64, error) {
 	out := map[string][]int64{}
-	for _, n := range numbers {
-		rows, err := tx.query(qRecentHashes, n, ms(since))
+	for start := 0; start < len(numbers); start += inChunk {
+		chunk := numbers[start:min(start+inChunk, len(numbers))]
+		args := make([]any, 0, len(chunk)+1)
+		for _, n := range chunk {
+			args = append(args, n)
+		}
+		args = append(args, ms(since))
+		rows, err := tx.query(inQuery(qRecentHashesIn, len(chunk)), args...)
 		if err != nil {
 			return nil, fmt.Errorf("store: duplicate guard: %w", err)
 		}

@@ -17,6 +17,8 @@ type migration func(ctx context.Context, tx *sql.Tx) error
 var migrations = []migration{
 	execMigration(schemaV1),
 	execMigration(schemaV2),
+	execMigration(schemaV3),
+	execMigration(schemaV4),
 }
 
 // SchemaVersion is the schema version this binary writes.
@@ -392,4 +394,49 @@ CREATE TRIGGER inbound_fts_update AFTER UPDATE OF text ON inbound BEGIN
 	INSERT INTO inbound_fts (rowid, text) VALUES (new.id, new.text);
 END;
 INSERT INTO inbound_fts (inbound_fts) VALUES ('rebuild');
+`
+
+// schemaV3 records the API requests (package ui, store/api_sends.go): one
+// row per send request, whose public id is what the compatible APIs call
+// smsID / campagneID, with its notification URLs; messages point to it.
+const schemaV3 = `
+CREATE TABLE sends (
+	id         INTEGER PRIMARY KEY,
+	account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+	public_id  TEXT NOT NULL UNIQUE,
+	api        TEXT NOT NULL,
+	ref_client TEXT NOT NULL DEFAULT '',
+	notify_url TEXT NOT NULL DEFAULT '',
+	reply_url  TEXT NOT NULL DEFAULT '',
+	dlr_url    TEXT NOT NULL DEFAULT '',
+	dlr_mask   INTEGER NOT NULL DEFAULT 0,
+	rejected   TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(rejected)),
+	created_at INTEGER NOT NULL
+);
+CREATE INDEX sends_account ON sends (account_id, id);
+ALTER TABLE messages ADD COLUMN send_id INTEGER REFERENCES sends(id) ON DELETE SET NULL;
+CREATE INDEX messages_send ON messages (send_id) WHERE send_id IS NOT NULL;
+`
+
+// schemaV4 takes outbound texts out of the insert path of the full-text
+// index: a trigger made every INSERT write its own tiny FTS5 segment (FTS5
+// flushes at each statement end), which cost more than the row itself.
+// Messages are now indexed in batches up to a watermark kept in counters
+// (Store.IndexText); the delete and update triggers act only on rows
+// already indexed, as an external-content FTS5 table requires.
+const schemaV4 = `
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_delete;
+DROP TRIGGER messages_fts_update;
+INSERT INTO counters (name, value) SELECT 'fts_messages', coalesce(max(id), 0) FROM messages WHERE true
+	ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+	WHEN old.id <= (SELECT value FROM counters WHERE name = 'fts_messages') BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+	WHEN old.id <= (SELECT value FROM counters WHERE name = 'fts_messages') BEGIN
+	INSERT INTO messages_fts (messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+	INSERT INTO messages_fts (rowid, text) VALUES (new.id, new.text);
+END;
 `

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite" // registers the "sqlite" driver
@@ -46,6 +47,12 @@ type Store struct {
 	w    *sql.DB // exactly one connection: all writes, serialised
 	r    *sql.DB // query-only pool for reads
 	path string
+
+	writes     chan writeReq
+	closing    chan struct{}
+	writerDone chan struct{}
+	closeOnce  sync.Once
+
 	// hot holds the statements of the hot paths (enqueue, dispatch),
 	// prepared once on the writer connection at Open: preparing inside a
 	// transaction would need a second connection, which the writer pool
@@ -59,7 +66,7 @@ type Store struct {
 func dsn(path string, write bool) string {
 	// The path is part of a file: URI, so '%', '?' and '#' must be escaped.
 	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	q := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)",
+	q := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)",
 		esc, busyTimeout.Milliseconds())
 	if write {
 		// BEGIN IMMEDIATE: a transaction that reads then writes never
@@ -92,7 +99,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns)
-	s := &Store{w: w, r: r, path: path, hot: map[string]*sql.Stmt{}}
+	s := &Store{w: w, r: r, path: path, hot: map[string]*sql.Stmt{},
+		writes: make(chan writeReq), closing: make(chan struct{}), writerDone: make(chan struct{})}
+	go s.writer()
 	for _, q := range hotStatements {
 		st, err := w.PrepareContext(ctx, q)
 		if err != nil {
@@ -108,12 +117,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
-// Close closes both connection pools.
+// Close stops the writer (after the transaction in progress) and closes
+// both connection pools. It is safe to call more than once.
 func (s *Store) Close() error {
-	for _, st := range s.hot {
-		st.Close()
-	}
-	return errors.Join(s.r.Close(), s.w.Close())
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.closing)
+		<-s.writerDone
+		for _, st := range s.hot {
+			st.Close()
+		}
+		err = errors.Join(s.r.Close(), s.w.Close())
+	})
+	return err
 }
 
 // Path is the database file's path.
@@ -178,29 +194,163 @@ func (tx *Tx) queryRow(q string, args ...any) *sql.Row {
 	return tx.tx.QueryRowContext(tx.ctx, q, args...)
 }
 
-// Write runs fn in one IMMEDIATE transaction on the writer connection and
-// commits when fn returns nil; any error (or panic) rolls back. Keep fn
-// short and free of I/O other than the database: it holds the single
-// writer (STYLE.md: never modem I/O inside a transaction).
-func (s *Store) Write(ctx context.Context, fn func(*Tx) error) (err error) {
-	sqlTx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			sqlTx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(&Tx{ctx: ctx, tx: sqlTx, s: s}); err != nil {
-		sqlTx.Rollback()
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("store: closed")
+
+// maxGroup bounds how many Write calls share one transaction.
+const maxGroup = 64
+
+// writeReq is one Write call waiting for the writer goroutine.
+type writeReq struct {
+	ctx  context.Context
+	fn   func(*Tx) error
+	done chan writeRes // buffered
+}
+
+type writeRes struct {
+	err   error
+	panic any
+}
+
+// Write runs fn in a write transaction on the single writer connection and
+// returns once it is committed, or rolled back when fn returns an error or
+// panics (the panic is re-raised in the caller). Keep fn short and free of
+// I/O other than the database: it holds the single writer (STYLE.md:
+// never modem I/O inside a transaction); fn must not call Write.
+//
+// Group commit: Write calls made while a transaction is running are run
+// together in the next one, each inside its own SAVEPOINT, so each still
+// commits or rolls back as a whole, and concurrent writers (API requests,
+// modem workers, inbound messages) share one commit instead of queueing
+// for one each. Once fn has started, Write waits for the outcome even if
+// ctx ends, so a caller never mistakes a committed change for a failed
+// one; fn's statements run without ctx's cancellation for the same reason.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+	req := writeReq{ctx: ctx, fn: fn, done: make(chan writeRes, 1)}
+	select {
+	case s.writes <- req:
+	case <-s.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	return nil
+	res := <-req.done
+	if res.panic != nil {
+		panic(res.panic)
+	}
+	return res.err
+}
+
+// writer is the goroutine that owns the writer connection's transactions.
+func (s *Store) writer() {
+	defer close(s.writerDone)
+	for {
+		var batch []writeReq
+		select {
+		case req := <-s.writes:
+			batch = append(batch, req)
+		case <-s.closing:
+			return
+		}
+	more:
+		for len(batch) < maxGroup {
+			select {
+			case req := <-s.writes:
+				batch = append(batch, req)
+			default:
+				break more
+			}
+		}
+		s.runBatch(batch)
+	}
+}
+
+// runBatch runs a group of Write calls in one transaction.
+func (s *Store) runBatch(batch []writeReq) {
+	results := make([]writeRes, len(batch))
+	finish := func() {
+		for i, r := range batch {
+			r.done <- results[i]
+		}
+	}
+	defer finish()
+	sqlTx, err := s.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		for i := range results {
+			results[i].err = fmt.Errorf("store: begin: %w", err)
+		}
+		return
+	}
+	alone := len(batch) == 1
+	ok := 0
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			results[i].err = err // never started: nothing to undo
+			continue
+		}
+		if !alone {
+			if _, err := sqlTx.Exec(`SAVEPOINT w`); err != nil {
+				s.failBatch(sqlTx, results, fmt.Errorf("store: savepoint: %w", err))
+				return
+			}
+		}
+		results[i] = runFn(r.fn, &Tx{ctx: context.WithoutCancel(r.ctx), tx: sqlTx, s: s})
+		failed := results[i].err != nil || results[i].panic != nil
+		switch {
+		case alone && failed:
+			sqlTx.Rollback()
+			return
+		case alone:
+		case failed:
+			if _, err := sqlTx.Exec(`ROLLBACK TO w; RELEASE w`); err != nil {
+				s.failBatch(sqlTx, results, fmt.Errorf("store: rollback to savepoint: %w", err))
+				return
+			}
+		default:
+			if _, err := sqlTx.Exec(`RELEASE w`); err != nil {
+				s.failBatch(sqlTx, results, fmt.Errorf("store: release savepoint: %w", err))
+				return
+			}
+		}
+		if !failed {
+			ok++
+		}
+	}
+	if ok == 0 {
+		sqlTx.Rollback()
+		return
+	}
+	if err := sqlTx.Commit(); err != nil {
+		for i := range results {
+			if results[i].err == nil && results[i].panic == nil {
+				results[i].err = fmt.Errorf("store: commit: %w", err)
+			}
+		}
+	}
+}
+
+// failBatch rolls the whole transaction back and fails every call of it
+// that had not failed on its own.
+func (s *Store) failBatch(sqlTx *sql.Tx, results []writeRes, err error) {
+	sqlTx.Rollback()
+	for i := range results {
+		if results[i].err == nil && results[i].panic == nil {
+			results[i].err = err
+		}
+	}
+}
+
+// runFn calls fn, turning a panic into a result the caller re-raises.
+func runFn(fn func(*Tx) error, tx *Tx) (res writeRes) {
+	defer func() {
+		if p := recover(); p != nil {
+			res = writeRes{panic: p}
+		}
+	}()
+	return writeRes{err: fn(tx)}
 }
 
 // querier is what both a transaction and a pool can run statements on, so

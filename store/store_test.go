@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,7 +12,9 @@ import (
 )
 
 // newTestStore opens a fresh database file in t.TempDir().
-func newTestStore(t *testing.T) *Store {
+func newTestStore(t *testing.T) *Store { return newTestStore2(t) }
+
+func newTestStore2(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "gsmbox.db"))
 	if err != nil {
@@ -133,4 +136,56 @@ func TestWriteRollsBack(t *testing.T) {
 	if _, err := s.Setting(ctx, "k"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("setting survived a rolled back transaction: %v", err)
 	}
+}
+
+// TestGroupCommit runs many concurrent writes, every third failing: the
+// failing ones leave nothing, the others all commit.
+func TestGroupCommit(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	const n = 90
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			errs <- s.Write(ctx, func(tx *Tx) error {
+				if err := tx.SetSetting(fmt.Sprintf("k%02d", i), "v"); err != nil {
+					return err
+				}
+				if i%3 == 0 {
+					return errors.New("refused")
+				}
+				return nil
+			})
+		}()
+	}
+	failed := 0
+	for range n {
+		if err := <-errs; err != nil {
+			failed++
+		}
+	}
+	m, err := s.Settings(ctx)
+	tcheck(t, err, "settings")
+	if failed != n/3 || len(m) != n-n/3 {
+		t.Fatalf("%d failed, %d stored", failed, len(m))
+	}
+	for k := range m {
+		var i int
+		fmt.Sscanf(k, "k%d", &i)
+		if i%3 == 0 {
+			t.Errorf("%s stored although its write failed", k)
+		}
+	}
+}
+
+func TestWritePanicReraised(t *testing.T) {
+	s := newTestStore(t)
+	defer func() {
+		if p := recover(); p != "boom" {
+			t.Fatalf("recovered %v", p)
+		}
+		// The writer survived.
+		tcheck(t, s.SetSetting(context.Background(), "after", "ok"), "write after a panic")
+	}()
+	s.Write(context.Background(), func(tx *Tx) error { panic("boom") })
 }
