@@ -400,4 +400,3 @@ func (s *Store) SendPublicIDs(ctx context.Context, ids []int64) (map[int64]strin
 	}
 	return out, nil
 }
-

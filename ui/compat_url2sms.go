@@ -93,6 +93,7 @@ func writeURL2SMS(w http.ResponseWriter, code int, id string) {
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte(xml.Header))
 	xml.NewEncoder(w).Encode(url2smsResponse{Status: code, Message: cdata{url2smsMessages[code]}, ID: id})
+	w.Write([]byte("\n"))
 }
 
 // url2smsSend is the URL2SMS sendSMS method.

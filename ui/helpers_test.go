@@ -24,7 +24,7 @@ import (
 // accepts and stores; no modem dispatches in these tests), served on
 // loopback.
 type testEnv struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	q     *queue.Queue
 	srv   *Server
@@ -77,7 +77,7 @@ type envOptions struct {
 	country string // queue default country (FR)
 }
 
-func newTestEnv(t *testing.T, opts ...envOptions) *testEnv {
+func newTestEnv(t testing.TB, opts ...envOptions) *testEnv {
 	t.Helper()
 	var o envOptions
 	if len(opts) > 0 {

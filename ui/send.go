@@ -42,7 +42,7 @@ type sendOutcome struct {
 	dryRun  bool
 }
 
-// errRollback ends a transaction that must store nothing (a dry run, or a
+// errRollback undoes a request that must store nothing (a dry run, or a
 // send whose recipients were all refused).
 var errRollback = errors.New("ui: roll back")
 
@@ -50,48 +50,19 @@ var errRollback = errors.New("ui: roll back")
 // in the same transaction, the send row is stored and its messages linked
 // to it, so a request is stored entirely or not at all (SPEC Q1). When
 // every recipient is refused nothing is stored and the error is
-// queue.ErrNoneAccepted, with the outcome telling why.
+// queue.ErrNoneAccepted, with the outcome telling why. (The store shares
+// one commit among concurrent writers: group commit.)
 func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome, error) {
 	spec.req.AccountID = a.Account.ID
 	spec.send.AccountID = a.Account.ID
 	spec.send.CreatedAt = s.now()
 	out := sendOutcome{dryRun: spec.req.DryRun}
-	err := s.st.Write(ctx, func(tx *store.Tx) error {
-		rc, err := s.q.SubmitTx(tx, spec.req)
-		if err != nil {
-			return err
-		}
-		out.receipt = rc
-		if rc.Accepted == 0 || spec.req.DryRun {
-			return errRollback
-		}
-		spec.send.Rejected = rejections(rc)
-		sd, err := tx.InsertSend(spec.send)
-		if err != nil {
-			return err
-		}
-		out.send = sd
-		ids := make([]int64, 0, rc.Accepted)
-		for i, r := range rc.Results {
-			if r.MessageID == 0 {
-				continue
-			}
-			ids = append(ids, r.MessageID)
-			// Results follow the request's order: Numbers, then the
-			// Recipients rows; refs go with the rows.
-			if k := i - len(spec.req.Numbers); spec.refs != nil && k >= 0 && k < len(spec.refs) && spec.refs[k] != "" {
-				if err := tx.SetRefClient(r.MessageID, spec.refs[k]); err != nil {
-					return err
-				}
-			}
-		}
-		return tx.LinkSend(sd.ID, ids)
-	})
+	err := s.st.Write(ctx, func(tx *store.Tx) error { return s.submitTx(tx, spec, &out) })
 	switch {
 	case errors.Is(err, errRollback) && out.receipt.Accepted == 0:
 		return out, queue.ErrNoneAccepted
 	case errors.Is(err, errRollback):
-		return out, nil
+		return out, nil // a dry run
 	case err != nil:
 		return out, err
 	}
@@ -100,6 +71,40 @@ func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome
 		s.hooks.Kick()
 	}
 	return out, nil
+}
+
+// submitTx is one request inside a write transaction; errRollback undoes
+// it without it being an error.
+func (s *Server) submitTx(tx *store.Tx, spec sendSpec, out *sendOutcome) error {
+	rc, err := s.q.SubmitTx(tx, spec.req)
+	if err != nil {
+		return err
+	}
+	out.receipt = rc
+	if rc.Accepted == 0 || spec.req.DryRun {
+		return errRollback
+	}
+	spec.send.Rejected = rejections(rc)
+	sd, err := tx.InsertSend(spec.send)
+	if err != nil {
+		return err
+	}
+	out.send = sd
+	ids := make([]int64, 0, rc.Accepted)
+	for i, r := range rc.Results {
+		if r.MessageID == 0 {
+			continue
+		}
+		ids = append(ids, r.MessageID)
+		// Results follow the request's order: Numbers, then the
+		// Recipients rows; refs go with the rows.
+		if k := i - len(spec.req.Numbers); spec.refs != nil && k >= 0 && k < len(spec.refs) && spec.refs[k] != "" {
+			if err := tx.SetRefClient(r.MessageID, spec.refs[k]); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.LinkSend(sd.ID, ids)
 }
 
 // rejections lists the refused recipients of a receipt.

@@ -287,6 +287,9 @@ type producer struct {
 }
 
 func (p *producer) enqueue(event, url, contentType string, body []byte) error {
+	if body == nil {
+		body = []byte{}
+	}
 	if _, err := p.tx.EnqueueWebhook(store.Webhook{Event: event, URL: url, ContentType: contentType, Body: body}, p.now); err != nil {
 		return err
 	}
