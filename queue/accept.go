@@ -230,7 +230,7 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 	if len(targets) == 0 {
 		return Receipt{}, ErrNoRecipients
 	}
-	if err := q.filter(tx, req, targets, now); err != nil {
+	if err := q.filter(tx, req, targets); err != nil {
 		return Receipt{}, err
 	}
 	q.compose(req, targets)
@@ -501,7 +501,7 @@ func (q *Queue) expand(tx *store.Tx, req Request) ([]target, error) {
 }
 
 // filter applies the STOP list and blocked contacts (SPEC Q7, D1).
-func (q *Queue) filter(tx *store.Tx, req Request, ts []target, now time.Time) error {
+func (q *Queue) filter(tx *store.Tx, req Request, ts []target) error {
 	var numbers []string
 	for _, t := range ts {
 		if t.res.Reason == "" {

@@ -313,9 +313,6 @@ func (q *Queue) ModemChanged(s modem.Status) {
 	q.Kick()
 }
 
-// Store returns the queue's store (for read models next to the queue).
-func (q *Queue) Store() *store.Store { return q.st }
-
 // Location returns the box's time zone.
 func (q *Queue) Location() *time.Location { return q.cfg.Location }
 
