@@ -251,3 +251,14 @@ func (s *Store) CountWebhooks(ctx context.Context) (map[string]int, error) {
 	}
 	return map[string]int{"pending": p, "retrying": r, "failed": f, "delivered": d}, nil
 }
+
+// LatestIDs returns the largest journal and inbound ids (0 when empty), so
+// the webhook producer can tell from the read pool that nothing happened
+// and skip its write transaction.
+func (s *Store) LatestIDs(ctx context.Context) (journal, inbound int64, err error) {
+	err = s.r.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(id), 0) FROM journal), (SELECT coalesce(max(id), 0) FROM inbound)`).Scan(&journal, &inbound)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: latest ids: %w", err)
+	}
+	return journal, inbound, nil
+}

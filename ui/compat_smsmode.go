@@ -227,7 +227,7 @@ func (s *Server) noteSender(w http.ResponseWriter, r *http.Request, sender strin
 		return
 	}
 	w.Header().Set("X-Gsmbox-Notice", "emetteur not applicable: the SIM card sends with its own number")
-	s.log.Info("sender id ignored: a SIM sends with its own number", slog.String("request_id", requestID(r)),
+	s.log.Debug("sender id ignored: a SIM sends with its own number", slog.String("request_id", requestID(r)),
 		slog.String("emetteur", sender))
 }
 

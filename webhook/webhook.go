@@ -211,6 +211,9 @@ func (r *Runner) Produce(ctx context.Context) (int, error) {
 }
 
 func (r *Runner) produceOnce(ctx context.Context) (int, bool, error) {
+	if idle, err := r.idle(ctx); err != nil || idle {
+		return 0, false, err
+	}
 	n, more := 0, false
 	now := r.cfg.Now()
 	err := r.st.Write(ctx, func(tx *store.Tx) error {
@@ -256,6 +259,30 @@ func (r *Runner) produceOnce(ctx context.Context) (int, bool, error) {
 		return tx.SetSetting(cursorInbound, strconv.FormatInt(inext, 10))
 	})
 	return n, more, err
+}
+
+// idle reports, from the read pool, that nothing was journaled or
+// received since the cursors: the common case, which then costs no write
+// transaction.
+func (r *Runner) idle(ctx context.Context) (bool, error) {
+	j, i, err := r.st.LatestIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for key, top := range map[string]int64{cursorJournal: j, cursorInbound: i} {
+		v, err := r.st.Setting(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		cur, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || top > cur {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // cursor reads a cursor; one never set is math.MaxInt64 (first run: skip

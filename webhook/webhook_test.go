@@ -555,3 +555,60 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestEndpointScope: an endpoint gets its account's events and its
+// sub-accounts'; unattributed received SMS go to top-level accounts'
+// endpoints. A sMsmode-format endpoint gets the reply call.
+func TestEndpointScope(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	top, sub := newReceiver(t), newReceiver(t)
+	subID, err := e.st.CreateAccount(ctx, store.Account{Name: "sub", ParentID: store.DefaultAccount}, e.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddEndpoint(ctx, e.st, Endpoint{URL: top.URL + "/top", Format: FormatSMSmode, Events: []string{EventInbound}}, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := AddEndpoint(ctx, e.st, Endpoint{AccountID: subID, URL: sub.URL + "/sub"}, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	e.cycle()
+	// A message of the sub-account, then a reply to it, then an SMS from
+	// an unknown number.
+	err = e.st.Write(ctx, func(tx *store.Tx) error {
+		_, err := e.q.SubmitTx(tx, queue.Request{AccountID: subID, Text: "Hello", Numbers: []string{"0612345678"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.dispatch(1)
+	at := e.clock.Now()
+	e.st.Write(ctx, func(tx *store.Tx) error {
+		tx.InsertInbound(store.Inbound{Number: "+33612345678", Modem: "m1", Text: "Reply", Encoding: "gsm7", Parts: 1, SCTS: at, ReceivedAt: at, ClockOK: true, DedupeKey: "a"})
+		tx.InsertInbound(store.Inbound{Number: "+33699999999", Modem: "m1", Text: "Who?", Encoding: "gsm7", Parts: 1, SCTS: at, ReceivedAt: at, ClockOK: true, DedupeKey: "b"})
+		return nil
+	})
+	e.cycle()
+	// sub: the status of its message and the reply to it (JSON).
+	if got := sub.acked(); len(got) != 2 {
+		t.Fatalf("sub endpoint got %d calls", len(got))
+	}
+	// top (inbound only, sMsmode format): the reply to its sub-account
+	// and the unattributed SMS.
+	got := top.acked()
+	if len(got) != 2 {
+		t.Fatalf("top endpoint got %d calls", len(got))
+	}
+	msgs := map[string]bool{}
+	for _, c := range got {
+		if c.method != "GET" || c.query.Get("numero") != "33700000000" {
+			t.Errorf("top call %s %s", c.method, c.rawQuery)
+		}
+		msgs[c.query.Get("message")] = true
+	}
+	if !msgs["Reply"] || !msgs["Who?"] {
+		t.Errorf("top messages %v", msgs)
+	}
+}
