@@ -65,13 +65,16 @@ func TestURL2SMS(t *testing.T) {
 		}
 		tcompare(t, "nothing stored on refusal", e.countMessages(), before)
 	}
+	big := "key=" + e.key + "&mobile=33612345678&sms=" + strings.Repeat("a", DefaultMaxBody)
+	r := e.do("POST", "/url2sms", big, map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	tcompare(t, "oversized body", r.body, url2smsAnswer(440, "contenu trop long", ""))
 	// Credits and the daily quota (SPEC Q11, Q7).
 	acct, _ := e.st.Account(ctx, store.DefaultAccount)
 	acct.DailyQuota = 4 // the 4 SMS sent above
 	if err := e.st.UpdateAccount(ctx, acct); err != nil {
 		t.Fatal(err)
 	}
-	r := e.rawGet("/url2sms?key=" + e.key + "&mobile=33612345670&sms=quota")
+	r = e.rawGet("/url2sms?key=" + e.key + "&mobile=33612345670&sms=quota")
 	tcompare(t, "quota", r.body, url2smsAnswer(420, "quota journalier dépassé", ""))
 	acct.DailyQuota, acct.Limited, acct.Credits = 0, true, 0
 	if err := e.st.UpdateAccount(ctx, acct); err != nil {
@@ -113,6 +116,9 @@ func TestSMStoB(t *testing.T) {
 			tcompare(t, method+" "+b.q, send(b.q), b.want)
 		}
 		tcompare(t, "nothing stored on refusal", e.countMessages(), before)
+		if method == "POST" {
+			tcompare(t, "oversized body", send("email=a@b.fr&pass=KEY&numero=0612345678&message="+strings.Repeat("a", DefaultMaxBody)), "413")
+		}
 		tcompare(t, "test=o", send("email=a@b.fr&pass=KEY&numero=0612345678&message=essai+"+method+"&test=o"), "92")
 		tcompare(t, "test stores nothing", e.countMessages(), before)
 		tcompare(t, "immediate", send("email=a@b.fr&pass=KEY&numero=0612345678&message=Bonjour+"+method), "80")
@@ -208,6 +214,10 @@ func TestKannel(t *testing.T) {
 		tcompare(t, b.q+" status", r.status, b.status)
 		tcompare(t, b.q+" body", r.body, b.body)
 	}
+	big := "username=u&password=" + e.key + "&to=0612345678&text=" + strings.Repeat("a", DefaultMaxBody)
+	r = e.do("POST", "/cgi-bin/sendsms", big, map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	tcompare(t, "oversized status", r.status, 413)
+	tcompare(t, "oversized body", r.body, "Request too large, rejected")
 	tcompare(t, "nothing stored on refusal", e.countMessages(), before)
 	// deferred: scheduled in 10 minutes.
 	r = e.rawGet("/cgi-bin/sendsms?username=u&password=" + e.key + "&to=0612345672&text=later&deferred=10")

@@ -72,6 +72,10 @@ func smstobCode(err error, ae *apiError) string {
 		return strconv.Itoa(stbEmptyGroup)
 	case ae.code == CodeEmptyText:
 		return strconv.Itoa(stbNoMessage)
+	case ae.code == CodeBodyTooLarge:
+		// No SMStoB code says it; a code of the list would be taken for a
+		// verdict on the message.
+		return "413"
 	case ae.status < 500:
 		return strconv.Itoa(stbBadNumber)
 	}

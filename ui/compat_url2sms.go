@@ -67,7 +67,7 @@ func url2smsCode(err error, ae *apiError) int {
 		return 430
 	case ae.code == CodeNoRecipient:
 		return 431
-	case ae.code == CodeTextTooLong:
+	case ae.code == CodeTextTooLong || ae.code == CodeBodyTooLarge:
 		return 440
 	case ae.status < 500:
 		return 441

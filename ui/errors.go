@@ -125,7 +125,12 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, fam family,
 	case famURL2SMS:
 		writeURL2SMS(w, url2smsCode(err, ae), "")
 	case famSMStoB:
-		writeText(w, http.StatusOK, smstobCode(err, ae))
+		code := smstobCode(err, ae)
+		status := http.StatusOK
+		if code == "500" {
+			status = http.StatusInternalServerError
+		}
+		writeText(w, status, code)
 	case famKannel:
 		status, text := kannelAnswer(err, ae)
 		writeText(w, status, text)
