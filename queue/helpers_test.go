@@ -85,7 +85,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = kept
 }
 
-func tcheck(t *testing.T, err error, what string) {
+func tcheck(t testing.TB, err error, what string) {
 	t.Helper()
 	if err != nil {
 		t.Fatalf("%s: %v", what, err)
@@ -94,7 +94,7 @@ func tcheck(t *testing.T, err error, what string) {
 
 // waitFor polls cond; the bound only keeps a broken queue from hanging the
 // suite, it asserts nothing about speed.
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -173,7 +173,7 @@ func (h *reportHandler) State(s modem.Status) {
 
 // rig is a queue dispatching to n virtual modems through the real pool.
 type rig struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	q     *Queue
 	clk   *fakeClock
@@ -184,7 +184,7 @@ type rig struct {
 	qdone chan struct{}
 }
 
-func newRig(t *testing.T, n int, cfg Config, scfg sim.Config) *rig {
+func newRig(t testing.TB, n int, cfg Config, scfg sim.Config) *rig {
 	t.Helper()
 	scfgs := make([]sim.Config, n)
 	for i := range scfgs {
@@ -201,9 +201,11 @@ type rigOptions struct {
 	// prep runs on the store before the queue starts (a previous run's
 	// leftovers).
 	prep func(st *store.Store)
+	// wrap, when set, wraps the pool as the queue's Sender.
+	wrap func(Sender) Sender
 }
 
-func newRigWith(t *testing.T, o rigOptions) *rig {
+func newRigWith(t testing.TB, o rigOptions) *rig {
 	t.Helper()
 	if o.start.IsZero() {
 		o.start = t0
@@ -244,7 +246,11 @@ func newRigWith(t *testing.T, o rigOptions) *rig {
 	if cfg.Location == nil {
 		cfg.Location = paris
 	}
-	r.q, err = New(r.st, pool, cfg)
+	var snd Sender = pool
+	if o.wrap != nil {
+		snd = o.wrap(pool)
+	}
+	r.q, err = New(r.st, snd, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

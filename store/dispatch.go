@@ -113,27 +113,38 @@ func claimPasses(req ClaimRequest) []claimPass {
 	return []claimPass{{prefer: req.Prefer}, {avoid: req.Avoid}}
 }
 
-func (tx *Tx) claimPass(req ClaimRequest, p claimPass, res *ClaimResult) (*Outgoing, error) {
+// Claim queries without routing hints, prepared at Open.
+var (
+	qClaimAll          = claimQuery(true, 0, 0)
+	qClaimNotification = claimQuery(false, 0, 0)
+)
+
+// claimQuery is the candidate query of one claim pass: pin and binding
+// first, then the optional channel restriction and prefix conditions, in
+// the order claimPass binds their arguments.
+func claimQuery(marketing bool, prefer, avoid int) string {
 	q := `SELECT id, number, ignore_stop FROM messages INDEXED BY messages_due WHERE status = 'queued' AND pin_modem IN ('', ?) AND modem IN ('', ?)`
-	args := []any{req.Modem, req.Modem}
-	if !req.Marketing {
+	if !marketing {
 		q += ` AND channel = 0`
 	}
-	if len(p.prefer) > 0 {
-		var or []string
-		for _, pre := range p.prefer {
-			or = append(or, `substr(number, 1, ?) = ?`)
-			args = append(args, len(pre), pre)
-		}
-		q += ` AND (` + strings.Join(or, ` OR `) + `)`
+	if prefer > 0 {
+		q += ` AND (` + strings.TrimSuffix(strings.Repeat(`substr(number, 1, ?) = ? OR `, prefer), ` OR `) + `)`
+	}
+	// A message pinned to this modem is taken even if another SIM would
+	// be cheaper.
+	q += strings.Repeat(` AND (substr(number, 1, ?) <> ? OR pin_modem = ?)`, avoid)
+	return q + ` ORDER BY channel, id LIMIT ?`
+}
+
+func (tx *Tx) claimPass(req ClaimRequest, p claimPass, res *ClaimResult) (*Outgoing, error) {
+	q := claimQuery(req.Marketing, len(p.prefer), len(p.avoid))
+	args := []any{req.Modem, req.Modem}
+	for _, pre := range p.prefer {
+		args = append(args, len(pre), pre)
 	}
 	for _, pre := range p.avoid {
-		// A message pinned to this modem is taken even if another SIM
-		// would be cheaper.
-		q += ` AND (substr(number, 1, ?) <> ? OR pin_modem = ?)`
 		args = append(args, len(pre), pre, req.Modem)
 	}
-	q += ` ORDER BY channel, id LIMIT ?`
 	args = append(args, claimBatch)
 	for {
 		cands, err := tx.candidates(q, args)
@@ -182,7 +193,7 @@ type candidate struct {
 }
 
 func (tx *Tx) candidates(q string, args []any) ([]candidate, error) {
-	rows, err := tx.tx.QueryContext(tx.ctx, q, args...)
+	rows, err := tx.query(q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
@@ -279,8 +290,7 @@ func (tx *Tx) completeSend(id int64, now time.Time) error {
 	if status.Final() {
 		done = ms(now)
 	}
-	if _, err := tx.exec(`UPDATE messages SET status = ?, reason = ?, sent_at = ?, done_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'`,
-		string(status), reason, ms(now), done, ms(now), id); err != nil {
+	if _, err := tx.exec(qCompleteSend, string(status), reason, ms(now), done, ms(now), id); err != nil {
 		return fmt.Errorf("store: complete message %d: %w", id, err)
 	}
 	if _, err := tx.exec(qConversationOut, m.Number, ms(now), m.Text); err != nil {
@@ -289,6 +299,8 @@ func (tx *Tx) completeSend(id int64, now time.Time) error {
 	return tx.Journal(JournalEntry{At: now, AccountID: m.AccountID, CampaignID: m.CampaignID, MessageID: id,
 		Event: string(status), Detail: reason})
 }
+
+const qCompleteSend = `UPDATE messages SET status = ?, reason = ?, sent_at = ?, done_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'`
 
 // partsSummary counts the parts of a message by state.
 type partsSummary struct {

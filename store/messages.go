@@ -366,11 +366,19 @@ func (s *Store) Message(ctx context.Context, id int64) (Message, error) {
 
 // Message returns the message id, read inside the transaction.
 func (tx *Tx) Message(id int64) (Message, error) {
-	return message(tx.ctx, tx.tx, id)
+	m, err := scanMessage(tx.queryRow(qMessage, id))
+	return messageErr(m, err, id)
 }
 
+const qMessage = `SELECT ` + messageColumns + ` FROM messages WHERE id = ?`
+
 func message(ctx context.Context, q querier, id int64) (Message, error) {
-	m, err := scanMessage(q.QueryRowContext(ctx, `SELECT `+messageColumns+` FROM messages WHERE id = ?`, id))
+	m, err := scanMessage(q.QueryRowContext(ctx, qMessage, id))
+	return messageErr(m, err, id)
+}
+
+// messageErr wraps the error of reading message id.
+func messageErr(m Message, err error, id int64) (Message, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, fmt.Errorf("store: message %d: %w", id, ErrNotFound)
 	}
