@@ -17,7 +17,7 @@ import (
 //	go test -run='^$' -bench=. ./ui/...
 
 func benchClient(b *testing.B) *http.Client {
-	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	tr := &http.Transport{MaxIdleConnsPerHost: 256}
 	b.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
@@ -25,7 +25,7 @@ func benchClient(b *testing.B) *http.Client {
 func runSends(b *testing.B, do func(c *http.Client, i int64) (*http.Response, error), want int) {
 	c := benchClient(b)
 	var n atomic.Int64
-	b.SetParallelism(4)
+	b.SetParallelism(32)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
