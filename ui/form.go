@@ -71,12 +71,6 @@ func (p params) get(name string) string {
 	return ""
 }
 
-// has reports whether name was given (even empty).
-func (p params) has(name string) bool {
-	_, ok := p.v[name]
-	return ok
-}
-
 // getFold is get with a case-insensitive name (the L2T manual writes
 // "Key", "Mobile", "SMS" in its table and "key", "mobile" in its URL).
 func (p params) getFold(name string) (string, bool) {

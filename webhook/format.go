@@ -91,11 +91,11 @@ func latin9(s string) string {
 }
 
 // Kannel delivery report values (Kannel user guide, dlr-mask): each is a
-// bit of the mask a sender chose.
+// bit of the mask a sender chose. 4 ("buffered on the SMSC") has no
+// counterpart: the box journals no event for an intermediate report.
 const (
 	dlrDelivered = 1  // delivered to the phone
 	dlrFailed    = 2  // not delivered to the phone
-	dlrBuffered  = 4  // queued on the SMSC
 	dlrSubmitted = 8  // accepted by the SMSC
 	dlrRejected  = 16 // refused by the SMSC
 )
@@ -137,8 +137,6 @@ func kannelURL(tmpl string, ev store.StatusEvent, value int, sender string, loc 
 		if ev.Message.Reason != "" {
 			reply += ": " + ev.Message.Reason
 		}
-	case dlrBuffered:
-		reply = "Buffered"
 	}
 	vals := map[byte]string{
 		'd': strconv.Itoa(value),

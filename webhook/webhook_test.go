@@ -208,6 +208,9 @@ func (e *env) cycle() (produced, delivered int) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	if n := e.r.Panics(); n > 0 {
+		e.t.Fatalf("%d delivery panics", n)
+	}
 	return p, d
 }
 
