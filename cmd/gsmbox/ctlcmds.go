@@ -16,6 +16,7 @@ func (d *daemon) registerCtl(srv *ctl.Server) {
 		return d.pool.Statuses(), nil
 	})
 	srv.Handle("status", d.ctlStatus)
+	registerAPIKeyCtl(srv, d.st)
 	srv.Handle("send", d.ctlSend)
 	srv.Handle("queue.list", d.ctlQueueList)
 	srv.Handle("queue.retry", func(ctx context.Context, raw json.RawMessage) (any, error) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,8 @@ import (
 	"gsmbox/modem/sim"
 	"gsmbox/queue"
 	"gsmbox/store"
+	"gsmbox/ui"
+	"gsmbox/webhook"
 )
 
 // DBName is the database file in the data directory.
@@ -96,6 +99,21 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	handler.h = in
 
+	hooks, err := webhook.New(webhook.Config{Store: d.st, Logger: d.log, Location: loc, OperatorCode: d.operatorCode})
+	if err != nil {
+		return err
+	}
+	web, err := ui.New(ui.Config{Location: loc}, ui.Deps{Store: d.st, Queue: d.q, Modems: d.pool, Webhooks: hooks, Logger: d.log})
+	if err != nil {
+		return err
+	}
+	// Bind before anything runs, so a taken port fails the start at once.
+	httpLn, err := net.Listen("tcp", d.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", d.cfg.Listen, err)
+	}
+	defer httpLn.Close()
+
 	l, err := ctl.Listen(d.cfg.Data)
 	if err != nil {
 		return err
@@ -125,8 +143,25 @@ func (d *daemon) run(ctx context.Context) error {
 	}()
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- srv.Serve(ctx, l) }()
+	httpDone := make(chan error, 1)
+	go func() { httpDone <- web.Serve(ctx, httpLn) }()
+	hooksDone := make(chan struct{})
+	events, unsubscribe := d.q.Subscribe(64)
+	defer unsubscribe()
+	go func() {
+		for range events {
+			hooks.Kick()
+		}
+	}()
+	go func() {
+		defer close(hooksDone)
+		if err := hooks.Run(ctx); err != nil {
+			d.log.Error("webhooks stopped", slog.Any("error", err))
+		}
+	}()
 
-	d.log.Info("gsmbox serving", slog.String("data", d.cfg.Data), slog.Any("modems", ports), slog.String("version", version))
+	d.log.Info("gsmbox serving", slog.String("data", d.cfg.Data), slog.String("http", httpLn.Addr().String()),
+		slog.Any("modems", ports), slog.String("version", version))
 	if err := sdNotify(d.env, "READY=1"); err != nil {
 		d.log.Warn("systemd notification failed", slog.Any("error", err))
 	}
@@ -136,6 +171,10 @@ func (d *daemon) run(ctx context.Context) error {
 	sdNotify(d.env, "STOPPING=1")
 	d.log.Info("gsmbox stopping")
 	ctlErr := <-ctlDone
+	if err := <-httpDone; err != nil {
+		d.log.Error("HTTP server", slog.Any("error", err))
+	}
+	<-hooksDone
 	queueDone := make(chan struct{})
 	go func() {
 		d.q.Wait()
@@ -152,6 +191,16 @@ func (d *daemon) run(ctx context.Context) error {
 	os.Remove(filepath.Join(d.cfg.Data, ctl.SocketName))
 	d.log.Info("gsmbox stopped")
 	return ctlErr
+}
+
+// operatorCode returns the MCC+MNC of a modem's network (webhooks' mcc_mnc).
+func (d *daemon) operatorCode(id string) string {
+	for _, s := range d.pool.Statuses() {
+		if s.ID == id {
+			return s.OperatorCode
+		}
+	}
+	return ""
 }
 
 // healthy tells the watchdog whether the daemon works: the database answers.

@@ -69,6 +69,10 @@ func startDaemon(t testing.TB, data string, args ...string) *daemonProc {
 	if err := os.WriteFile(conf, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	if !slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--listen") }) {
+		// Tests never take a fixed port: the kernel picks a free one.
+		args = append(args, "--listen", "127.0.0.1:0")
+	}
 	cmd := exec.Command(binPath, append([]string{"serve", "--data", data, "--config", conf}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	d := &daemonProc{t: t, data: data, cmd: cmd, done: make(chan struct{})}
@@ -120,6 +124,18 @@ func (d *daemonProc) waitFor(cond func() bool, what string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// httpAddr is the address the daemon's HTTP server listens on, from its log.
+func (d *daemonProc) httpAddr() string {
+	d.t.Helper()
+	for _, f := range strings.Fields(d.logText()) {
+		if a, ok := strings.CutPrefix(f, "http="); ok {
+			return a
+		}
+	}
+	d.t.Fatalf("no HTTP address in the log:\n%s", d.logText())
+	return ""
 }
 
 func (d *daemonProc) logText() string {
