@@ -98,37 +98,48 @@ type InboundFilter struct {
 func (s *Store) InboundMessages(ctx context.Context, f InboundFilter) ([]Inbound, error) {
 	var where []string
 	var args []any
-	idx := ``
-	if f.UnreadOnly {
-		where = append(where, `read = 0`)
-		idx = ` INDEXED BY inbound_unread`
-	}
-	if f.Search != "" {
-		where = append(where, `id IN (SELECT rowid FROM inbound_fts WHERE inbound_fts MATCH ?)`)
+	from := `inbound i`
+	order := `i.id DESC`
+	switch {
+	case f.Search != "":
+		// Driven by the full-text index, newest first (see Messages).
+		from = `inbound_fts CROSS JOIN inbound i ON i.id = inbound_fts.rowid`
+		order = `inbound_fts.rowid DESC`
+		where = append(where, `inbound_fts MATCH ?`)
 		args = append(args, ftsQuery(f.Search))
-		idx = ``
+	case f.UnreadOnly:
+		from = `inbound i INDEXED BY inbound_unread`
+	case !f.From.IsZero() || !f.To.IsZero():
+		order = `i.received_at DESC, i.id DESC`
+	}
+	if f.UnreadOnly {
+		where = append(where, `i.read = 0`)
 	}
 	if f.Number != "" {
-		where = append(where, `number >= ? AND number < ?`)
+		where = append(where, `i.number >= ? AND i.number < ?`)
 		args = append(args, f.Number, f.Number+"\uffff")
 	}
 	if !f.From.IsZero() {
-		where = append(where, `received_at >= ?`)
+		where = append(where, `i.received_at >= ?`)
 		args = append(args, ms(f.From))
 	}
 	if !f.To.IsZero() {
-		where = append(where, `received_at < ?`)
+		where = append(where, `i.received_at < ?`)
 		args = append(args, ms(f.To))
 	}
 	if f.BeforeID > 0 {
-		where = append(where, `id < ?`)
+		if f.Search != "" {
+			where = append(where, `inbound_fts.rowid < ?`)
+		} else {
+			where = append(where, `i.id < ?`)
+		}
 		args = append(args, f.BeforeID)
 	}
-	q := `SELECT ` + inboundColumns + ` FROM inbound` + idx
+	q := `SELECT ` + prefixed("i.", inboundColumns) + ` FROM ` + from
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, ` AND `)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	q += ` ORDER BY ` + order + ` LIMIT ?`
 	args = append(args, clampLimit(f.Limit))
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
