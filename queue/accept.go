@@ -148,6 +148,10 @@ type Receipt struct {
 	CampaignID  int64 // 0 when none
 	RecurringID int64 // 0 when not recurring
 	Scheduled   bool  // the messages wait for a time
+	CreditsLeft int64 // after this request; -1 when the account is unlimited
+	// LowCredit is set when this request took the account's credits below
+	// its alert threshold (an EventLowCredit is published too).
+	LowCredit bool
 }
 
 // Request-level errors: nothing is stored.
@@ -191,6 +195,9 @@ func (q *Queue) Submit(ctx context.Context, req Request) (Receipt, error) {
 	}
 	if rc.Accepted == 0 {
 		return rc, ErrNoneAccepted
+	}
+	if rc.LowCredit {
+		q.Publish(Event{Kind: EventLowCredit, AccountID: req.AccountID, Credits: rc.CreditsLeft})
 	}
 	q.Kick()
 	return rc, nil
@@ -252,10 +259,15 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 		}
 	}
 	rc.Accepted = msgs
+	rc.CreditsLeft = -1
 	if msgs > 0 {
-		if err := q.charge(tx, acct, msgs, rc.Parts, now); err != nil {
+		if rc.CreditsLeft, err = q.charge(tx, acct, rc.Parts, now); err != nil {
 			return Receipt{}, err
 		}
+		// SPEC Q11: the alert fires when this request crosses the
+		// account's threshold.
+		rc.LowCredit = acct.LowCredit > 0 && rc.CreditsLeft >= 0 && rc.CreditsLeft < acct.LowCredit &&
+			rc.CreditsLeft+int64(rc.Parts) >= acct.LowCredit
 	}
 	at := req.At
 	if at.IsZero() {
@@ -648,26 +660,25 @@ func (q *Queue) dedupe(tx *store.Tx, req Request, ts []target, now time.Time) er
 }
 
 // charge applies the daily quota and takes the credits (SPEC Q7, Q11).
-func (q *Queue) charge(tx *store.Tx, acct store.Account, msgs, parts int, now time.Time) error {
+// It returns the credits left, -1 when unlimited.
+func (q *Queue) charge(tx *store.Tx, acct store.Account, parts int, now time.Time) (int64, error) {
 	if acct.DailyQuota > 0 {
 		u, err := tx.Usage(acct.ID, dayKey(now, q.cfg.Location))
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if u.Parts+parts > acct.DailyQuota {
-			return fmt.Errorf("%w: %d of %d SMS used today, %d more asked", ErrQuotaExceeded, u.Parts, acct.DailyQuota, parts)
+			return 0, fmt.Errorf("%w: %d of %d SMS used today, %d more asked", ErrQuotaExceeded, u.Parts, acct.DailyQuota, parts)
 		}
 	}
 	if !acct.Limited {
-		return nil
+		return -1, nil
 	}
-	if _, err := tx.ChargeCredits(acct.ID, int64(parts)); err != nil {
-		if errors.Is(err, store.ErrInsufficientCredits) {
-			return fmt.Errorf("%w: %w", ErrNoCredits, err)
-		}
-		return err
+	left, err := tx.ChargeCredits(acct.ID, int64(parts))
+	if errors.Is(err, store.ErrInsufficientCredits) {
+		return left, fmt.Errorf("%w: %w", ErrNoCredits, err)
 	}
-	return nil
+	return left, err
 }
 
 func (q *Queue) submitOptions(req Request) pdu.SubmitOptions {

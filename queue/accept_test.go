@@ -231,8 +231,10 @@ func TestSubmitEncodesParts(t *testing.T) {
 func TestSubmitCreditsQuotaDryRun(t *testing.T) {
 	q, st, _ := newAcceptQueue(t, Config{})
 	ctx := context.Background()
-	acc, err := st.CreateAccount(ctx, store.Account{Name: "shop", Limited: true, Credits: 3, DailyQuota: 5}, t0)
+	acc, err := st.CreateAccount(ctx, store.Account{Name: "shop", Limited: true, Credits: 3, DailyQuota: 5, LowCredit: 2}, t0)
 	tcheck(t, err, "account")
+	events, cancel := q.Subscribe(4)
+	defer cancel()
 	rc, err := q.Submit(ctx, Request{AccountID: acc, Numbers: []string{"+33611111111", "+33622222222"}, Text: "a", DryRun: true})
 	tcheck(t, err, "dry run")
 	if rc.Accepted != 2 || rc.Results[0].MessageID != 0 {
@@ -246,8 +248,14 @@ func TestSubmitCreditsQuotaDryRun(t *testing.T) {
 	if !errors.Is(err, ErrNoCredits) {
 		t.Fatalf("4 parts with 3 credits: %v", err)
 	}
-	_, err = q.Submit(ctx, Request{AccountID: acc, Numbers: []string{"+33611111111", "+33622222222", "+33633333333"}, Text: "a"})
+	rc, err = q.Submit(ctx, Request{AccountID: acc, Numbers: []string{"+33611111111", "+33622222222", "+33633333333"}, Text: "a"})
 	tcheck(t, err, "3 parts with 3 credits")
+	if rc.CreditsLeft != 0 || !rc.LowCredit {
+		t.Fatalf("receipt %+v", rc)
+	}
+	if e := <-events; e.Kind != EventLowCredit || e.AccountID != acc {
+		t.Fatalf("event %+v", e)
+	}
 	a, _ = st.Account(ctx, acc)
 	if a.Credits != 0 {
 		t.Fatalf("credits left %d", a.Credits)

@@ -18,6 +18,9 @@ const (
 	EventModem   EventKind = "modem"   // a modem changed state
 	EventCall    EventKind = "call"    // a call came in
 	EventStop    EventKind = "stop"    // a number joined or left the STOP list
+	// EventLowCredit: an account's credits fell below its alert
+	// threshold (SPEC Q11, SMStoB "rappel du solde").
+	EventLowCredit EventKind = "low-credit"
 )
 
 // Event is one live update. Only the fields of its kind are set.
@@ -33,6 +36,8 @@ type Event struct {
 	Stopped    bool         // EventStop: true joined, false left
 	Modem      string       // EventModem (and the modem of EventInbound)
 	ModemState modem.State  // EventModem
+	AccountID  int64        // EventLowCredit
+	Credits    int64        // EventLowCredit: credits left
 }
 
 // hub fans events out to subscribers. Publishing never blocks: a
