@@ -17,6 +17,7 @@ func (d *daemon) registerCtl(srv *ctl.Server) {
 	})
 	srv.Handle("status", d.ctlStatus)
 	registerAPIKeyCtl(srv, d.st)
+	registerUserCtl(srv, d.st)
 	srv.Handle("send", d.ctlSend)
 	srv.Handle("queue.list", d.ctlQueueList)
 	srv.Handle("queue.retry", func(ctx context.Context, raw json.RawMessage) (any, error) {

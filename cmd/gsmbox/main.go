@@ -37,6 +37,7 @@ func commands() []command {
 		{"queue", "list, retry or cancel queued messages", runQueue},
 		{"modems", "list modems with identity and signal", runModems},
 		{"apikey", "create, list or revoke API keys", runAPIKey},
+		{"user", "add users, change passwords, list users", runUser},
 		{"sim", "drive the virtual modems of a daemon started with --simulate", runSim},
 		{"version", "print the version", runVersion},
 	}
@@ -114,4 +115,25 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		return errUsage
 	}
 	return nil
+}
+
+// parseInterleaved parses args whose flags may come before, between or
+// after the positional arguments (`gsmbox user add alice --admin`), and
+// returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }

@@ -53,20 +53,17 @@ func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
 	number := fs.String("number", "", "list: only this recipient")
 	limit := fs.Int("limit", 50, "list: at most this many (up to 1000)")
 	asJSON := fs.Bool("json", false, "list: print JSON")
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		fs.Usage()
 		return errUsage
 	}
-	verb, rest := fs.Arg(0), fs.Args()[1:]
+	verb, rest := pos[0], pos[1:]
 	switch verb {
 	case "list":
-		// Flags may also follow the verb.
-		if err := parseFlags(fs, rest); err != nil {
-			return err
-		}
 		a := queueListArgs{Number: *number, Limit: *limit}
 		if *status != "all" {
 			a.Statuses = strings.Split(*status, ",")
