@@ -48,6 +48,9 @@ var DefaultInitCmds = []string{"+CMEE=1", "+CMGF=0", "+CSMS=1", "+CLIP=1"}
 // the most basic form older modems accept.
 var DefaultCNMI = []string{"+CNMI=2,1,0,2,0", "+CNMI=2,1,0,1,0", "+CNMI=1,1,0,0,0"}
 
+// errPortClosed ends a session whose port went away (unplug, read error).
+var errPortClosed = errors.New("modem: port closed")
+
 // Config configures the modem workers of a Pool.
 type Config struct {
 	BaudRate     int
@@ -351,7 +354,7 @@ func (s *session) pause(ctx context.Context, d time.Duration) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.a.Closed():
-			return errors.New("modem: port closed")
+			return errPortClosed
 		case u := <-s.urcs:
 			s.handleURC(ctx, u)
 		case <-t.C:
@@ -411,7 +414,7 @@ func (s *session) loop(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.a.Closed():
-			return errors.New("modem: port closed")
+			return errPortClosed
 		case u := <-s.urcs:
 			s.handleURC(ctx, u)
 		case req := <-w.sends:
