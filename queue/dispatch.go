@@ -624,7 +624,7 @@ func (q *Queue) persist(ctx context.Context, what string, f func(context.Context
 		if err == nil {
 			return
 		}
-		if attempt == 8 {
+		if attempt == 8 || errors.Is(err, store.ErrClosed) {
 			q.log.Error("cannot record a send result; the part will be unknown after a restart", slog.String("what", what), slog.Any("err", err))
 			return
 		}
