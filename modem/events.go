@@ -106,6 +106,7 @@ var (
 	// ErrUnknownModem is returned by Pool.Send for an ID the pool does not hold.
 	ErrUnknownModem = errors.New("modem: unknown modem")
 	// ErrTimeout is returned by Send when the modem did not answer +CMGS in
-	// time. The part MAY have been sent: callers must not resend it blindly.
+	// time, or went away during it. The part MAY have been sent: callers
+	// must not resend it blindly.
 	ErrTimeout = errors.New("modem: timeout")
 )

@@ -456,7 +456,9 @@ func (s *session) send(req sendReq) error {
 			return nil
 		}
 		if errors.Is(err, at.ErrClosed) {
-			req.done <- sendResult{err: fmt.Errorf("modem %s: %w", w.id, ErrDown)}
+			// The PDU may have been written before the port went: not
+			// ErrDown, which would let the queue resend it elsewhere.
+			req.done <- sendResult{err: fmt.Errorf("modem %s: port closed during +CMGS, the SMS may have gone: %w", w.id, ErrTimeout)}
 			return errors.New("modem: port closed during +CMGS")
 		}
 		req.done <- sendResult{err: fmt.Errorf("modem %s: +CMGS: %w", w.id, ClassifyATError(err))}
