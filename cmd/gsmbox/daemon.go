@@ -103,7 +103,8 @@ func (d *daemon) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	web, err := ui.New(ui.Config{Location: loc}, ui.Deps{Store: d.st, Queue: d.q, Modems: d.pool, Webhooks: hooks, Logger: d.log})
+	wakeHooks := newCoalescer(ctx, hooks.Kick)
+	web, err := ui.New(ui.Config{Location: loc}, ui.Deps{Store: d.st, Queue: d.q, Modems: d.pool, Webhooks: wakeHooks, Logger: d.log})
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,11 @@ func (d *daemon) run(ctx context.Context) error {
 	hooksDone := make(chan struct{})
 	events, unsubscribe := d.q.Subscribe(64)
 	defer unsubscribe()
-	go coalesceKicks(events, hooks.Kick)
+	go func() {
+		for range events {
+			wakeHooks.Kick()
+		}
+	}()
 	go func() {
 		defer close(hooksDone)
 		if err := hooks.Run(ctx); err != nil {
@@ -189,29 +194,43 @@ func (d *daemon) run(ctx context.Context) error {
 	return ctlErr
 }
 
-// webhookCoalesce is how long events gather before the webhook runner is
-// woken: each run reads everything new, so waking it once per event would
-// only spend the CPU the dispatcher needs (a 3 000-message burst makes
-// 6 000 events).
+// webhookCoalesce is how long wake-ups gather before the webhook runner
+// runs: each run reads everything new, so waking it once per event would
+// only spend the CPU the dispatcher and the API need (a 3 000-message burst
+// makes 6 000 events).
 const webhookCoalesce = 100 * time.Millisecond
 
-// coalesceKicks calls kick at most once per webhookCoalesce while events
-// come, and never when none do.
-func coalesceKicks(events <-chan queue.Event, kick func()) {
-	var timer <-chan time.Time
-	for {
-		select {
-		case _, ok := <-events:
-			if !ok {
+// coalescer passes Kick calls on to kick at most once per webhookCoalesce,
+// and never when there were none.
+type coalescer struct{ in chan struct{} }
+
+func newCoalescer(ctx context.Context, kick func()) *coalescer {
+	c := &coalescer{in: make(chan struct{}, 1)}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
 				return
+			case <-c.in:
 			}
-			if timer == nil {
-				timer = time.After(webhookCoalesce)
+			t := time.NewTimer(webhookCoalesce)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return
+			case <-t.C:
 			}
-		case <-timer:
 			kick()
-			timer = nil
 		}
+	}()
+	return c
+}
+
+// Kick asks for a run; it never blocks.
+func (c *coalescer) Kick() {
+	select {
+	case c.in <- struct{}{}:
+	default:
 	}
 }
 
