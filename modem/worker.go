@@ -225,6 +225,7 @@ type session struct {
 	ackPushed  bool   // +CSMS=1 accepted: +CMT/+CDS must be acknowledged with +CNMA
 	clip       bool   // +CLIP=1 accepted
 	readMem    string // current +CPMS read storage, "" when unknown
+	sweepMem   string // the read storage at start, where new SMS land; swept
 	registered bool
 	lastCall   time.Time
 	lastNumber string
@@ -390,6 +391,14 @@ func (s *session) configure() error {
 	if cnmiErr != nil {
 		return fmt.Errorf("modem: no new-message indication setting accepted: %w", cnmiErr)
 	}
+	if info, err := s.cmd("+CPMS?"); err == nil {
+		if uses, err := ParseCPMS(info); err == nil && len(uses) > 0 {
+			s.readMem, s.sweepMem = uses[0].Mem, uses[0].Mem
+			if uses[0].Total > 0 && uses[0].Used >= uses[0].Total {
+				s.w.log.Warn("modem storage full: reading it now", slog.String("storage", uses[0].Mem), slog.Int("used", uses[0].Used))
+			}
+		}
+	}
 	// Numeric operator codes are what least-cost routing compares; the name
 	// is read in poll with format 0.
 	s.cmd("+COPS=3,2")
@@ -533,6 +542,11 @@ func (s *session) checkRegistration() error {
 // while we were down, or whose indication was lost, are committed and the
 // storage never fills up (SPEC M5, M11).
 func (s *session) sweep(ctx context.Context) {
+	// A status report read from "SR" leaves the read storage there.
+	if err := s.selectStorage(s.sweepMem); err != nil {
+		s.w.log.Warn("cannot select storage to sweep", slog.String("storage", s.sweepMem), slog.Any("error", err))
+		return
+	}
 	info, err := s.cmd("+CMGL=4")
 	if err != nil {
 		s.w.log.Warn("storage sweep failed", slog.Any("error", err))
@@ -548,7 +562,7 @@ func (s *session) sweep(ctx context.Context) {
 		if !ok {
 			continue // our own stored SMS-SUBMIT drafts are not ours to delete
 		}
-		s.commitStored(ctx, kind, "", p)
+		s.commitStored(ctx, kind, s.sweepMem, p)
 	}
 }
 
