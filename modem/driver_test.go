@@ -580,3 +580,31 @@ func TestDetectGroupsPortsByModem(t *testing.T) {
 		t.Errorf("second modem %+v", found[1])
 	}
 }
+
+func TestFullSIMNeverStopsReception(t *testing.T) {
+	dir := t.TempDir()
+	m, err := sim.New(sim.Config{Link: filepath.Join(dir, "m0"), SIMCapacity: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	// The SIM fills up while no driver runs; the network holds the rest.
+	for i := range 10 {
+		if _, err := m.Deliver("+33633333333", fmt.Sprintf("message %d", i), sim.DeliverOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "a full SIM", func() bool { return m.Stats().StoredSIM == 3 })
+	rec := &recorder{}
+	pool, err := modem.NewPool(modem.Config{Handler: rec, PollInterval: 100 * time.Millisecond}, m.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go pool.Run(ctx)
+	waitFor(t, "all 10 received", func() bool { return len(rec.messages(t)) == 10 })
+	if s := m.Stats(); s.StoredSIM != 0 || s.Pending != 0 {
+		t.Errorf("SIM holds %d, network %d", s.StoredSIM, s.Pending)
+	}
+}
