@@ -87,6 +87,10 @@ type Request struct {
 	// DryRun checks and counts everything and stores nothing (SMStoB
 	// test=o).
 	DryRun bool
+	// SendID is the API send (store.Send) the messages belong to, 0:
+	// none. It is stored with each message; a recurring series does not
+	// pass it to its later occurrences.
+	SendID int64
 }
 
 // Recipient is one row of a per-recipient send.
@@ -332,7 +336,7 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 		if throttled {
 			scheduled = when
 		}
-		batch = append(batch, store.NewMessage{TPDUs: tpdus, Message: store.Message{
+		batch = append(batch, store.NewMessage{TPDUs: tpdus, SendID: req.SendID, Message: store.Message{
 			AccountID:   req.AccountID,
 			CampaignID:  rc.CampaignID,
 			RecurringID: rc.RecurringID,
@@ -855,7 +859,7 @@ func (q *Queue) createSeries(tx *store.Tx, req Request, now time.Time) (int64, e
 		first = now
 	}
 	occ := req
-	occ.Repeat, occ.RepeatUntil, occ.At = "", time.Time{}, time.Time{}
+	occ.Repeat, occ.RepeatUntil, occ.At, occ.SendID = "", time.Time{}, time.Time{}, 0
 	body, err := json.Marshal(occ)
 	if err != nil {
 		return 0, fmt.Errorf("queue: recurring send: %w", err)

@@ -134,6 +134,24 @@ func init() {
 	hotStatements = append(hotStatements, qInsertSend, qLinkSend)
 }
 
+// SetSendRejected records the recipients refused at submission of send
+// id: the API layer inserts the send before its messages (so that they
+// carry its id) and learns the refusals after.
+func (tx *Tx) SetSendRejected(id int64, rejected []SendRejection) error {
+	rej := []byte("[]")
+	if len(rejected) > 0 {
+		var err error
+		if rej, err = json.Marshal(rejected); err != nil {
+			return fmt.Errorf("store: rejections of send %d: %w", id, err)
+		}
+	}
+	res, err := tx.exec(`UPDATE sends SET rejected = ? WHERE id = ?`, string(rej), id)
+	if err != nil {
+		return fmt.Errorf("store: rejections of send %d: %w", id, err)
+	}
+	return affected(res, fmt.Sprintf("rejections of send %d", id))
+}
+
 // LinkSend attaches messages to send sendID.
 func (tx *Tx) LinkSend(sendID int64, messageIDs []int64) error {
 	for _, id := range messageIDs {

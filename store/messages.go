@@ -178,15 +178,16 @@ func nullID(id int64) any {
 
 // messageInsertColumns are the columns InsertMessages writes, id first.
 const messageInsertColumns = `id, account_id, campaign_id, recurring_id, contact_id, number, channel, text, text_hash,
-	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source, ignore_stop`
+	encoding, parts, flash, validity_s, status, reason, created_at, updated_at, scheduled_at, pin_modem, ref_client, source, ignore_stop,
+	send_id`
 
-const messageInsertArity = 22
+const messageInsertArity = 23
 
 // Rows per multi-row INSERT. One statement per batch matters beyond
 // parsing: the full-text index flushes its pending terms at the end of
 // every statement, so row-by-row inserts write one tiny FTS segment each.
 const (
-	messageBatch = 48  // 48*22 parameters
+	messageBatch = 48  // 48*23 parameters
 	partBatch    = 300 // 300*3 parameters
 )
 
@@ -276,6 +277,9 @@ func (s *Store) IndexText(ctx context.Context, max int64) (int64, bool, error) {
 type NewMessage struct {
 	Message Message // ID, UpdatedAt and delivery fields are ignored
 	TPDUs   [][]byte
+	// SendID links the message to its API send (sends.id, 0: none) in
+	// the INSERT itself, rather than by an UPDATE per message afterwards.
+	SendID int64
 }
 
 // InsertMessage stores m with its encoded parts (numbered from 1) and
@@ -293,10 +297,17 @@ func (tx *Tx) InsertMessage(m *Message, tpdus [][]byte) (int64, error) {
 // transaction holds the only writer), so they are known without one
 // statement per row.
 func (tx *Tx) InsertMessages(batch []NewMessage) ([]int64, error) {
-	var last int64
-	if err := tx.queryRow(qMaxMessageID).Scan(&last); err != nil {
-		return nil, fmt.Errorf("store: insert messages: %w", err)
+	if tx.sh.nextMessageID == 0 {
+		var top int64
+		if err := tx.queryRow(qMaxMessageID).Scan(&top); err != nil {
+			return nil, fmt.Errorf("store: insert messages: %w", err)
+		}
+		tx.sh.nextMessageID = top + 1
 	}
+	last := tx.sh.nextMessageID - 1
+	// The ids are reserved before the statements run: one that fails
+	// leaves a gap, never an id given twice.
+	tx.sh.nextMessageID += int64(len(batch))
 	ids := make([]int64, len(batch))
 	args := make([]any, 0, messageBatch*messageInsertArity)
 	var parts []any
@@ -332,7 +343,7 @@ func (tx *Tx) InsertMessages(batch []NewMessage) ([]int64, error) {
 			args = append(args, id, m.AccountID, nullID(m.CampaignID), nullID(m.RecurringID), nullID(m.ContactID),
 				m.Number, m.Channel, m.Text, m.TextHash, m.Encoding, len(nm.TPDUs), boolInt(m.Flash), int64(m.Validity/time.Second),
 				string(m.Status), m.Reason, ms(m.CreatedAt), ms(m.CreatedAt), ms(m.ScheduledAt), m.PinModem, m.RefClient, m.Source,
-				boolInt(m.IgnoreStop))
+				boolInt(m.IgnoreStop), nullID(nm.SendID))
 			for seq, t := range nm.TPDUs {
 				parts = append(parts, id, seq+1, t)
 				nparts++

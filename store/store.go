@@ -162,13 +162,33 @@ type Tx struct {
 	ctx context.Context
 	tx  *sql.Tx
 	s   *Store
+	sh  *txShared
+}
+
+// txShared is what the Write calls sharing one SQLite transaction (group
+// commit) also share: the hot statements already bound to it, since
+// binding one allocates and registers it with database/sql, and the next
+// free message id, so InsertMessages reads the table's maximum once per
+// transaction instead of once per request.
+type txShared struct {
+	stmts map[string]*sql.Stmt
+	// nextMessageID is the lowest message id not used yet in this
+	// transaction, 0 until read. A savepoint rolled back leaves a gap,
+	// never a reuse; the transaction holds SQLite's write lock, so no
+	// other process inserts meanwhile.
+	nextMessageID int64
 }
 
 // stmt returns q bound to this transaction, prepared when q is one of the
 // hot statements.
 func (tx *Tx) stmt(q string) *sql.Stmt {
+	if st, ok := tx.sh.stmts[q]; ok {
+		return st
+	}
 	if st, ok := tx.s.hot[q]; ok {
-		return tx.tx.StmtContext(tx.ctx, st)
+		bound := tx.tx.StmtContext(tx.ctx, st)
+		tx.sh.stmts[q] = bound
+		return bound
 	}
 	return nil
 }
@@ -285,6 +305,7 @@ func (s *Store) runBatch(batch []writeReq) {
 		return
 	}
 	alone := len(batch) == 1
+	sh := &txShared{stmts: map[string]*sql.Stmt{}}
 	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -297,7 +318,7 @@ func (s *Store) runBatch(batch []writeReq) {
 				return
 			}
 		}
-		results[i] = runFn(r.fn, &Tx{ctx: context.WithoutCancel(r.ctx), tx: sqlTx, s: s})
+		results[i] = runFn(r.fn, &Tx{ctx: context.WithoutCancel(r.ctx), tx: sqlTx, s: s, sh: sh})
 		failed := results[i].err != nil || results[i].panic != nil
 		switch {
 		case alone && failed:

@@ -58,6 +58,9 @@ func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome
 	spec.send.CreatedAt = s.now()
 	out := sendOutcome{dryRun: spec.req.DryRun}
 	err := s.st.Write(ctx, func(tx *store.Tx) error { return s.submitTx(tx, spec, &out) })
+	if err != nil {
+		out.send = store.Send{} // rolled back with the rest
+	}
 	switch {
 	case errors.Is(err, errRollback) && out.receipt.Accepted == 0:
 		return out, queue.ErrNoneAccepted
@@ -76,6 +79,16 @@ func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome
 // submitTx is one request inside a write transaction; errRollback undoes
 // it without it being an error.
 func (s *Server) submitTx(tx *store.Tx, spec sendSpec, out *sendOutcome) error {
+	// The send row goes first so that every message is inserted with its
+	// send id; the refusals, known after, are added when there are some.
+	if !spec.req.DryRun {
+		sd, err := tx.InsertSend(spec.send)
+		if err != nil {
+			return err
+		}
+		out.send = sd
+		spec.req.SendID = sd.ID
+	}
 	rc, err := s.q.SubmitTx(tx, spec.req)
 	if err != nil {
 		return err
@@ -84,27 +97,22 @@ func (s *Server) submitTx(tx *store.Tx, spec sendSpec, out *sendOutcome) error {
 	if rc.Accepted == 0 || spec.req.DryRun {
 		return errRollback
 	}
-	spec.send.Rejected = rejections(rc)
-	sd, err := tx.InsertSend(spec.send)
-	if err != nil {
-		return err
-	}
-	out.send = sd
-	ids := make([]int64, 0, rc.Accepted)
-	for i, r := range rc.Results {
-		if r.MessageID == 0 {
-			continue
+	if rej := rejections(rc); len(rej) > 0 {
+		if err := tx.SetSendRejected(out.send.ID, rej); err != nil {
+			return err
 		}
-		ids = append(ids, r.MessageID)
+		out.send.Rejected = rej
+	}
+	for i, r := range rc.Results {
 		// Results follow the request's order: Numbers, then the
 		// Recipients rows; refs go with the rows.
-		if k := i - len(spec.req.Numbers); spec.refs != nil && k >= 0 && k < len(spec.refs) && spec.refs[k] != "" {
+		if k := i - len(spec.req.Numbers); r.MessageID != 0 && spec.refs != nil && k >= 0 && k < len(spec.refs) && spec.refs[k] != "" {
 			if err := tx.SetRefClient(r.MessageID, spec.refs[k]); err != nil {
 				return err
 			}
 		}
 	}
-	return tx.LinkSend(sd.ID, ids)
+	return nil
 }
 
 // rejections lists the refused recipients of a receipt.
