@@ -114,3 +114,32 @@ func (p *Pool) Send(ctx context.Context, id string, tpdu []byte) (int, error) {
 		return r.mr, r.err
 	}
 }
+
+// Command runs one raw AT command (without the AT prefix) on modem id, for a
+// technician's console, and returns the modem's information lines. It runs
+// in the modem's worker between sends, so it never interleaves with one;
+// the modem must be ready. Commands that change the SMS settings (+CMGF,
+// +CNMI) last until the next reconnection.
+func (p *Pool) Command(ctx context.Context, id, cmd string) ([]string, error) {
+	p.mu.RLock()
+	w, ok := p.workers[id]
+	p.mu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrUnknownModem, id)
+	}
+	if !w.Status().Ready() {
+		return nil, fmt.Errorf("modem %s: %w", id, ErrDown)
+	}
+	req := atReq{cmd: cmd, done: make(chan atResult, 1)}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case w.ats <- req:
+	}
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case r := <-req.done:
+		return r.lines, r.err
+	}
+}

@@ -99,6 +99,17 @@ type sendResult struct {
 	err error
 }
 
+// atReq is a raw AT command typed by a technician (gsmbox at).
+type atReq struct {
+	cmd  string
+	done chan atResult // buffered
+}
+
+type atResult struct {
+	lines []string
+	err   error
+}
+
 type sendReq struct {
 	tpdu []byte
 	done chan sendResult // buffered: the worker never blocks on a caller that gave up
@@ -111,6 +122,7 @@ type worker struct {
 	cfg   Config
 	log   *slog.Logger
 	sends chan sendReq
+	ats   chan atReq
 
 	mu     sync.Mutex
 	status Status
@@ -124,6 +136,7 @@ func newWorker(id string, cfg Config) *worker {
 		cfg:   cfg,
 		log:   cfg.Logger.With(slog.String("modem", id)),
 		sends: make(chan sendReq),
+		ats:   make(chan atReq),
 	}
 	w.status = Status{ID: id, State: StateDown, Signal: 99, Since: time.Now()}
 	return w
@@ -192,6 +205,8 @@ func (w *worker) run(ctx context.Context) {
 				return
 			case req := <-w.sends:
 				req.done <- sendResult{err: ErrDown}
+			case req := <-w.ats:
+				req.done <- atResult{err: ErrDown}
 			case <-timer.C:
 				break wait
 			}
@@ -430,6 +445,15 @@ func (s *session) loop(ctx context.Context) error {
 			if err := s.send(req); err != nil {
 				return err
 			}
+		case req := <-w.ats:
+			info, err := s.a.Command(req.cmd, at.WithTimeout(w.cfg.SendTimeout))
+			switch {
+			case errors.Is(err, at.ErrDeadlineExceeded):
+				err = ErrTimeout
+			case err != nil:
+				err = ClassifyATError(err)
+			}
+			req.done <- atResult{lines: info, err: err}
 		case <-wait.C:
 			if !s.registered {
 				if err := s.checkRegistration(); err != nil {

@@ -16,6 +16,7 @@ func (d *daemon) registerCtl(srv *ctl.Server) {
 		return d.pool.Statuses(), nil
 	})
 	srv.Handle("status", d.ctlStatus)
+	srv.Handle("at", d.ctlAT)
 	registerAPIKeyCtl(srv, d.st)
 	registerUserCtl(srv, d.st)
 	srv.Handle("send", d.ctlSend)

@@ -36,6 +36,7 @@ func commands() []command {
 		{"status", "modems and queue of the running daemon", runStatus},
 		{"queue", "list, retry or cancel queued messages", runQueue},
 		{"modems", "list modems with identity and signal", runModems},
+		{"at", "talk AT to a modem through the daemon", runAT},
 		{"apikey", "create, list or revoke API keys", runAPIKey},
 		{"user", "add users, change passwords, list users", runUser},
 		{"sim", "drive the virtual modems of a daemon started with --simulate", runSim},

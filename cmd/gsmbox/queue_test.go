@@ -51,6 +51,14 @@ func TestQueueCommands(t *testing.T) {
 		return strings.Contains(out, id)
 	}, "the retried message sent")
 
+	// The technician's AT console reaches the modem between sends.
+	if out, err := gsmbox(t, data, "at", "+CSQ", "AT+CGMI"); err != nil || !strings.Contains(out, "+CSQ: 20,99") || !strings.Contains(out, "huawei") {
+		t.Errorf("gsmbox at: %v\n%s", err, out)
+	}
+	if out, err := gsmbox(t, data, "at", "+NOPE"); err == nil || !strings.Contains(out, "ERROR") {
+		t.Errorf("gsmbox at +NOPE: %v\n%s", err, out)
+	}
+
 	for _, bad := range [][]string{{"queue", "cancel", "x"}, {"queue", "retry", "999999"}, {"send", "--to", "123", "x"}, {"queue", "frobnicate"}} {
 		if out, err := gsmbox(t, data, bad...); err == nil {
 			t.Errorf("gsmbox %v succeeded: %s", bad, out)
