@@ -4,6 +4,8 @@ package store
 // enqueue path (5 000 sends/s, SPEC §12) and the dispatch path run them for
 // every message or part, and parsing SQL each time would dominate.
 var hotStatements = []string{
+	qSavepoint,
+	qRelease,
 	qInsertMessage,
 	qInsertPart,
 	qInsertMessages,

@@ -288,6 +288,13 @@ func (s *Store) writer() {
 	}
 }
 
+// Each Write call of a group runs between these (prepared: they run once
+// per call, as often as the enqueue's own statements).
+const (
+	qSavepoint = `SAVEPOINT w`
+	qRelease   = `RELEASE w`
+)
+
 // runBatch runs a group of Write calls in one transaction.
 func (s *Store) runBatch(batch []writeReq) {
 	results := make([]writeRes, len(batch))
@@ -306,6 +313,7 @@ func (s *Store) runBatch(batch []writeReq) {
 	}
 	alone := len(batch) == 1
 	sh := &txShared{stmts: map[string]*sql.Stmt{}}
+	own := &Tx{ctx: context.Background(), tx: sqlTx, s: s, sh: sh}
 	ok := 0
 	for i, r := range batch {
 		if err := r.ctx.Err(); err != nil {
@@ -313,7 +321,7 @@ func (s *Store) runBatch(batch []writeReq) {
 			continue
 		}
 		if !alone {
-			if _, err := sqlTx.Exec(`SAVEPOINT w`); err != nil {
+			if _, err := own.exec(qSavepoint); err != nil {
 				s.failBatch(sqlTx, results, fmt.Errorf("store: savepoint: %w", err))
 				return
 			}
@@ -331,7 +339,7 @@ func (s *Store) runBatch(batch []writeReq) {
 				return
 			}
 		default:
-			if _, err := sqlTx.Exec(`RELEASE w`); err != nil {
+			if _, err := own.exec(qRelease); err != nil {
 				s.failBatch(sqlTx, results, fmt.Errorf("store: release savepoint: %w", err))
 				return
 			}
