@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nyaruka/phonenumbers"
@@ -87,10 +89,6 @@ type Request struct {
 	// DryRun checks and counts everything and stores nothing (SMStoB
 	// test=o).
 	DryRun bool
-	// SendID is the API send (store.Send) the messages belong to, 0:
-	// none. It is stored with each message; a recurring series does not
-	// pass it to its later occurrences.
-	SendID int64
 }
 
 // Recipient is one row of a per-recipient send.
@@ -182,10 +180,14 @@ const counterConcatRef = "concat_ref"
 // the receipt is returned with ErrNoneAccepted. The dispatcher is kicked
 // so an immediate send goes at once.
 func (q *Queue) Submit(ctx context.Context, req Request) (Receipt, error) {
+	p, err := q.Prepare(req)
+	if err != nil {
+		return Receipt{}, err
+	}
 	var rc Receipt
-	err := q.st.Write(ctx, func(tx *store.Tx) error {
+	err = q.st.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		rc, err = q.SubmitTx(tx, req)
+		rc, err = q.SubmitPreparedTx(tx, p, 0)
 		if err == nil && req.DryRun {
 			return errDryRun
 		}
@@ -215,15 +217,135 @@ func (q *Queue) SubmitTx(tx *store.Tx, req Request) (Receipt, error) {
 	return q.submitTx(tx, req, 0, q.cfg.Clock.Now())
 }
 
-// submitTx accepts req at now; recurringID ties the messages to the series
-// whose occurrence they are (0: none, or a new series when req.Repeat).
-func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.Time) (Receipt, error) {
+// Prepared is a request whose checks and computations that need no
+// database are done: validation, number normalisation, templates, and the
+// text and encoding of a text without placeholders. Made before entering
+// the store's single writer (Prepare), it leaves the writer's
+// transaction only the lookups and inserts, so concurrent callers do that
+// work in parallel. A Prepared is submitted once.
+type Prepared struct {
+	req     Request
+	targets []target // the Numbers and Recipients rows, normalised
+	base    template
+	// static is set when base has no placeholder: text, count and hash
+	// are then the same for every recipient without a text of its own.
+	static      bool
+	staticText  string
+	staticCount pdu.Count
+	staticHash  int64
+	countOpts   pdu.CountOptions
+	maxParts    int
+	opts        pdu.SubmitOptions
+}
+
+// Prepare checks req and does the work of its acceptance that needs no
+// database, for SubmitPreparedTx. Its errors are Submit's request-level
+// errors (ErrInvalid, ErrEmptyText).
+func (q *Queue) Prepare(req Request) (*Prepared, error) {
 	if req.AccountID == 0 {
 		req.AccountID = store.DefaultAccount
 	}
 	if err := q.validate(&req); err != nil {
+		return nil, err
+	}
+	p := &Prepared{req: req, base: parseTemplate(req.Text), countOpts: pdu.CountOptions{Transliterate: req.Transliterate},
+		maxParts: req.MaxParts, opts: q.submitOptions(req)}
+	if p.maxParts == 0 {
+		p.maxParts = q.cfg.MaxParts
+	}
+	if p.base.static() {
+		p.static = true
+		p.staticText = q.finalText(req, mustRender(p.base), p.countOpts)
+		p.staticCount = pdu.CountText(p.staticText, p.countOpts)
+		p.staticHash = textHash(p.staticText)
+	}
+	p.targets = make([]target, 0, len(req.Numbers)+len(req.Recipients))
+	for _, n := range req.Numbers {
+		p.targets = append(p.targets, target{raw: n, res: Result{Input: n}})
+	}
+	for _, r := range req.Recipients {
+		t := target{raw: r.Number, res: Result{Input: r.Number}, values: r.Values}
+		if r.Text != "" {
+			tm := parseTemplate(r.Text)
+			t.tmpl = &tm
+		}
+		p.targets = append(p.targets, t)
+	}
+	q.normalizeTargets(p.targets)
+	// A single-part message needs no concatenation reference, the only
+	// part of a TPDU that the transaction assigns: it is encoded here.
+	if p.static && p.staticCount.Parts == 1 && strings.TrimSpace(p.staticText) != "" {
+		for i := range p.targets {
+			t := &p.targets[i]
+			if t.res.Reason != "" || t.tmpl != nil {
+				continue
+			}
+			parts, err := pdu.EncodeSubmit(t.res.Number, p.staticText, 0, p.opts)
+			if err != nil {
+				return nil, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
+			}
+			t.tpdus = [][]byte{parts[0].TPDU}
+		}
+	}
+	return p, nil
+}
+
+// parallelNormalize is the number of numbers from which normalisation is
+// spread over the cores (a 100 000-number campaign, SPEC §12).
+const parallelNormalize = 2048
+
+// normalizeTargets sets each target's E.164 number, or rejects it.
+func (q *Queue) normalizeTargets(ts []target) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(ts) < parallelNormalize || workers < 2 {
+		for i := range ts {
+			q.normalizeTarget(&ts[i])
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(ts) + workers - 1) / workers
+	for start := 0; start < len(ts); start += chunk {
+		part := ts[start:min(start+chunk, len(ts))]
+		wg.Go(func() {
+			for i := range part {
+				q.normalizeTarget(&part[i])
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func (q *Queue) normalizeTarget(t *target) {
+	num, ok := q.NormalizeNumber(t.raw)
+	if !ok {
+		t.res.Reason = ReasonInvalidNumber
+		t.res.Detail = fmt.Sprintf("%q is not a valid phone number for region %s", t.raw, q.cfg.DefaultCountry)
+		return
+	}
+	t.res.Number = num
+}
+
+// SubmitPreparedTx is SubmitTx for a request made ready by Prepare.
+// sendID, when not 0, is the API send (store.Send) its messages belong
+// to, stored with each of them.
+func (q *Queue) SubmitPreparedTx(tx *store.Tx, p *Prepared, sendID int64) (Receipt, error) {
+	return q.submitPrepared(tx, p, 0, sendID, q.cfg.Clock.Now())
+}
+
+// submitTx accepts req at now; recurringID ties the messages to the series
+// whose occurrence they are (0: none, or a new series when req.Repeat).
+func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.Time) (Receipt, error) {
+	p, err := q.Prepare(req)
+	if err != nil {
 		return Receipt{}, err
 	}
+	return q.submitPrepared(tx, p, recurringID, 0, now)
+}
+
+// submitPrepared is the transaction's part of the acceptance of p.
+func (q *Queue) submitPrepared(tx *store.Tx, p *Prepared, recurringID, sendID int64, now time.Time) (Receipt, error) {
+	req := p.req
 	acct, err := tx.Account(req.AccountID)
 	if err != nil {
 		return Receipt{}, fmt.Errorf("%w: %w", ErrInvalid, err)
@@ -234,7 +356,7 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 			return Receipt{}, err
 		}
 	}
-	targets, err := q.expand(tx, req)
+	targets, err := q.expand(tx, req, p.targets)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -244,7 +366,7 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 	if err := q.filter(tx, req, targets); err != nil {
 		return Receipt{}, err
 	}
-	q.compose(req, targets)
+	q.compose(p, targets)
 	if err := q.dedupe(tx, req, targets, now); err != nil {
 		return Receipt{}, err
 	}
@@ -302,7 +424,6 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 	}
 	batch := make([]store.NewMessage, 0, msgs)
 	accepted := make([]*target, 0, msgs)
-	opts := q.submitOptions(req)
 	k := 0
 	for i := range targets {
 		t := &targets[i]
@@ -324,19 +445,22 @@ func (q *Queue) submitTx(tx *store.Tx, req Request, recurringID int64, now time.
 			r = byte(ref)
 			ref++
 		}
-		parts, err := pdu.EncodeSubmit(t.res.Number, t.text, r, opts)
-		if err != nil {
-			return Receipt{}, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
-		}
-		tpdus := make([][]byte, len(parts))
-		for j, p := range parts {
-			tpdus[j] = p.TPDU
+		tpdus := t.tpdus
+		if tpdus == nil {
+			parts, err := pdu.EncodeSubmit(t.res.Number, t.text, r, p.opts)
+			if err != nil {
+				return Receipt{}, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
+			}
+			tpdus = make([][]byte, len(parts))
+			for j, part := range parts {
+				tpdus[j] = part.TPDU
+			}
 		}
 		scheduled := req.At
 		if throttled {
 			scheduled = when
 		}
-		batch = append(batch, store.NewMessage{TPDUs: tpdus, SendID: req.SendID, Message: store.Message{
+		batch = append(batch, store.NewMessage{TPDUs: tpdus, SendID: sendID, Message: store.Message{
 			AccountID:   req.AccountID,
 			CampaignID:  rc.CampaignID,
 			RecurringID: rc.RecurringID,
@@ -392,6 +516,7 @@ type target struct {
 	text    string    // final text
 	hash    int64
 	count   pdu.Count
+	tpdus   [][]byte // encoded by Prepare, nil: encoded in the transaction
 }
 
 // reject marks the target rejected.
@@ -433,29 +558,13 @@ func (q *Queue) validate(req *Request) error {
 
 // expand turns the request's recipients into targets, in order: numbers,
 // per-recipient rows, contacts, then group members.
-func (q *Queue) expand(tx *store.Tx, req Request) ([]target, error) {
-	var ts []target
+func (q *Queue) expand(tx *store.Tx, req Request, prepared []target) ([]target, error) {
+	ts := prepared
 	var rawNumbers []string
-	for _, n := range req.Numbers {
-		ts = append(ts, target{raw: n, res: Result{Input: n}})
-	}
-	for _, r := range req.Recipients {
-		t := target{raw: r.Number, res: Result{Input: r.Number}, values: r.Values}
-		if r.Text != "" {
-			tm := parseTemplate(r.Text)
-			t.tmpl = &tm
-		}
-		ts = append(ts, t)
-	}
 	for i := range ts {
-		num, ok := q.NormalizeNumber(ts[i].raw)
-		if !ok {
-			ts[i].res.Reason = ReasonInvalidNumber
-			ts[i].res.Detail = fmt.Sprintf("%q is not a valid phone number for region %s", ts[i].raw, q.cfg.DefaultCountry)
-			continue
+		if ts[i].res.Reason == "" {
+			rawNumbers = append(rawNumbers, ts[i].res.Number)
 		}
-		ts[i].res.Number = num
-		rawNumbers = append(rawNumbers, num)
 	}
 	// Numbers typed by hand still get their contact's fields and block.
 	if len(rawNumbers) > 0 {
@@ -546,29 +655,18 @@ func (q *Queue) filter(tx *store.Tx, req Request, ts []target) error {
 
 // compose merges each target's text, adds the STOP mention and counts its
 // parts.
-func (q *Queue) compose(req Request, ts []target) {
-	base := parseTemplate(req.Text)
-	countOpts := pdu.CountOptions{Transliterate: req.Transliterate}
-	maxParts := req.MaxParts
-	if maxParts == 0 {
-		maxParts = q.cfg.MaxParts
-	}
-	// A text without placeholders is counted once for every recipient.
-	var staticText string
-	var staticCount pdu.Count
-	if base.static() {
-		staticText = q.finalText(req, mustRender(base), countOpts)
-		staticCount = pdu.CountText(staticText, countOpts)
-	}
+func (q *Queue) compose(p *Prepared, ts []target) {
+	req := p.req
 	for i := range ts {
 		t := &ts[i]
 		if t.res.Reason != "" {
 			continue
 		}
-		if t.tmpl == nil && base.static() {
-			t.text, t.count = staticText, staticCount
+		static := t.tmpl == nil && p.static
+		if static {
+			t.text, t.count = p.staticText, p.staticCount
 		} else {
-			tm := base
+			tm := p.base
 			if t.tmpl != nil {
 				tm = *t.tmpl
 			}
@@ -577,18 +675,22 @@ func (q *Queue) compose(req Request, ts []target) {
 				t.res.Reason, t.res.Detail = ReasonMergeField, fmt.Sprintf("no value for %s", missing)
 				continue
 			}
-			t.text = q.finalText(req, text, countOpts)
-			t.count = pdu.CountText(t.text, countOpts)
+			t.text = q.finalText(req, text, p.countOpts)
+			t.count = pdu.CountText(t.text, p.countOpts)
 		}
 		if strings.TrimSpace(t.text) == "" {
 			t.res.Reason, t.res.Detail = ReasonEmptyText, "the text is empty"
 			continue
 		}
-		if t.count.Parts > maxParts {
-			t.res.Reason, t.res.Detail = ReasonTooLong, fmt.Sprintf("%d parts, at most %d", t.count.Parts, maxParts)
+		if t.count.Parts > p.maxParts {
+			t.res.Reason, t.res.Detail = ReasonTooLong, fmt.Sprintf("%d parts, at most %d", t.count.Parts, p.maxParts)
 			continue
 		}
-		t.hash = textHash(t.text)
+		if static {
+			t.hash = p.staticHash
+		} else {
+			t.hash = textHash(t.text)
+		}
 		t.res.Parts, t.res.Encoding = t.count.Parts, t.count.Encoding
 	}
 }
@@ -859,7 +961,7 @@ func (q *Queue) createSeries(tx *store.Tx, req Request, now time.Time) (int64, e
 		first = now
 	}
 	occ := req
-	occ.Repeat, occ.RepeatUntil, occ.At, occ.SendID = "", time.Time{}, time.Time{}, 0
+	occ.Repeat, occ.RepeatUntil, occ.At = "", time.Time{}, time.Time{}
 	body, err := json.Marshal(occ)
 	if err != nil {
 		return 0, fmt.Errorf("queue: recurring send: %w", err)

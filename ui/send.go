@@ -57,7 +57,13 @@ func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome
 	spec.send.AccountID = a.Account.ID
 	spec.send.CreatedAt = s.now()
 	out := sendOutcome{dryRun: spec.req.DryRun}
-	err := s.st.Write(ctx, func(tx *store.Tx) error { return s.submitTx(tx, spec, &out) })
+	// Validation, numbers and encoding are done before the store's single
+	// writer is taken: concurrent requests do them in parallel.
+	p, err := s.q.Prepare(spec.req)
+	if err != nil {
+		return out, err
+	}
+	err = s.st.Write(ctx, func(tx *store.Tx) error { return s.submitTx(tx, spec, p, &out) })
 	if err != nil {
 		out.send = store.Send{} // rolled back with the rest
 	}
@@ -78,7 +84,7 @@ func (s *Server) submit(ctx context.Context, a auth, spec sendSpec) (sendOutcome
 
 // submitTx is one request inside a write transaction; errRollback undoes
 // it without it being an error.
-func (s *Server) submitTx(tx *store.Tx, spec sendSpec, out *sendOutcome) error {
+func (s *Server) submitTx(tx *store.Tx, spec sendSpec, p *queue.Prepared, out *sendOutcome) error {
 	// The send row goes first so that every message is inserted with its
 	// send id; the refusals, known after, are added when there are some.
 	if !spec.req.DryRun {
@@ -87,9 +93,8 @@ func (s *Server) submitTx(tx *store.Tx, spec sendSpec, out *sendOutcome) error {
 			return err
 		}
 		out.send = sd
-		spec.req.SendID = sd.ID
 	}
-	rc, err := s.q.SubmitTx(tx, spec.req)
+	rc, err := s.q.SubmitPreparedTx(tx, p, out.send.ID)
 	if err != nil {
 		return err
 	}
