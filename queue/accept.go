@@ -291,30 +291,13 @@ func (q *Queue) Prepare(req Request) (*Prepared, error) {
 	return p, nil
 }
 
-// parallelNormalize is the number of numbers from which normalisation is
-// spread over the cores (a 100 000-number campaign, SPEC §12).
-const parallelNormalize = 2048
-
 // normalizeTargets sets each target's E.164 number, or rejects it.
 func (q *Queue) normalizeTargets(ts []target) {
-	workers := runtime.GOMAXPROCS(0)
-	if len(ts) < parallelNormalize || workers < 2 {
-		for i := range ts {
+	parallel(len(ts), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
 			q.normalizeTarget(&ts[i])
 		}
-		return
-	}
-	var wg sync.WaitGroup
-	chunk := (len(ts) + workers - 1) / workers
-	for start := 0; start < len(ts); start += chunk {
-		part := ts[start:min(start+chunk, len(ts))]
-		wg.Go(func() {
-			for i := range part {
-				q.normalizeTarget(&part[i])
-			}
-		})
-	}
-	wg.Wait()
+	})
 }
 
 func (q *Queue) normalizeTarget(t *target) {
@@ -423,6 +406,15 @@ func (q *Queue) submitPrepared(tx *store.Tx, p *Prepared, recurringID, sendID in
 			return Receipt{}, err
 		}
 	}
+	for i := range targets {
+		if t := &targets[i]; t.res.Reason == "" && t.count.Parts > 1 {
+			t.ref = byte(ref)
+			ref++
+		}
+	}
+	if err := q.encode(p, targets); err != nil {
+		return Receipt{}, err
+	}
 	batch := make([]store.NewMessage, 0, msgs)
 	accepted := make([]*target, 0, msgs)
 	k := 0
@@ -441,27 +433,11 @@ func (q *Queue) submitPrepared(tx *store.Tx, p *Prepared, recurringID, sendID in
 			status = store.StatusScheduled
 			rc.Scheduled = true
 		}
-		var r byte
-		if t.count.Parts > 1 {
-			r = byte(ref)
-			ref++
-		}
-		tpdus := t.tpdus
-		if tpdus == nil {
-			parts, err := pdu.EncodeSubmit(t.res.Number, t.text, r, p.opts)
-			if err != nil {
-				return Receipt{}, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
-			}
-			tpdus = make([][]byte, len(parts))
-			for j, part := range parts {
-				tpdus[j] = part.TPDU
-			}
-		}
 		scheduled := req.At
 		if throttled {
 			scheduled = when
 		}
-		batch = append(batch, store.NewMessage{TPDUs: tpdus, SendID: sendID, Message: store.Message{
+		batch = append(batch, store.NewMessage{TPDUs: t.tpdus, SendID: sendID, Message: store.Message{
 			AccountID:   req.AccountID,
 			CampaignID:  rc.CampaignID,
 			RecurringID: rc.RecurringID,
@@ -507,6 +483,62 @@ func (q *Queue) submitPrepared(tx *store.Tx, p *Prepared, recurringID, sendID in
 	return rc, nil
 }
 
+// parallelFrom is the number of recipients from which the pure CPU work
+// of a request (number normalisation, mail-merge, encoding) is spread over
+// the cores: a 100 000-recipient campaign must queue in < 3 s (SPEC §12).
+const parallelFrom = 2048
+
+// parallel runs fn over [0, n) in contiguous chunks, one per core when n
+// is large enough to be worth it. A panic in a chunk is raised again in
+// the caller's goroutine, as if fn had run there (the store's writer turns
+// it into the Write caller's panic).
+func parallel(n int, fn func(lo, hi int)) {
+	workers := runtime.GOMAXPROCS(0)
+	if n < parallelFrom || workers < 2 {
+		fn(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + workers - 1) / workers
+	panics := make([]any, (n+chunk-1)/chunk)
+	for w, lo := 0, 0; lo < n; w, lo = w+1, lo+chunk {
+		wg.Go(func() {
+			defer func() { panics[w] = recover() }()
+			fn(lo, min(lo+chunk, n))
+		})
+	}
+	wg.Wait()
+	for _, p := range panics {
+		if p != nil {
+			panic(p)
+		}
+	}
+}
+
+// encode makes the TPDUs of the accepted targets that Prepare did not
+// encode. It runs inside the transaction but uses no database.
+func (q *Queue) encode(p *Prepared, ts []target) error {
+	errs := make([]error, len(ts))
+	parallel(len(ts), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t := &ts[i]
+			if t.res.Reason != "" || t.tpdus != nil {
+				continue
+			}
+			parts, err := pdu.EncodeSubmit(t.res.Number, t.text, t.ref, p.opts)
+			if err != nil {
+				errs[i] = fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
+				return
+			}
+			t.tpdus = make([][]byte, len(parts))
+			for j, part := range parts {
+				t.tpdus[j] = part.TPDU
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
 // target is one recipient being accepted.
 type target struct {
 	res     Result
@@ -517,7 +549,8 @@ type target struct {
 	text    string    // final text
 	hash    int64
 	count   pdu.Count
-	tpdus   [][]byte // encoded by Prepare, nil: encoded in the transaction
+	ref     byte     // concatenation reference (TS 23.040 §9.2.3.24.1), multi-part only
+	tpdus   [][]byte // encoded by Prepare, or by encode in the transaction
 }
 
 // reject marks the target rejected.
@@ -658,6 +691,10 @@ func (q *Queue) filter(tx *store.Tx, req Request, ts []target) error {
 // compose merges each target's text, adds the STOP mention and counts its
 // parts.
 func (q *Queue) compose(p *Prepared, ts []target) {
+	parallel(len(ts), func(lo, hi int) { q.composeRange(p, ts[lo:hi]) })
+}
+
+func (q *Queue) composeRange(p *Prepared, ts []target) {
 	req := p.req
 	for i := range ts {
 		t := &ts[i]
