@@ -187,8 +187,8 @@ const messageInsertArity = 23
 // parsing: the full-text index flushes its pending terms at the end of
 // every statement, so row-by-row inserts write one tiny FTS segment each.
 const (
-	messageBatch = 48  // 48*23 parameters
-	partBatch    = 300 // 300*3 parameters
+	messageBatch = 200  // 200*23 parameters
+	partBatch    = 1000 // 1000*3 parameters
 )
 
 var (
