@@ -64,16 +64,21 @@ type Store struct {
 // database/sql pools connections and foreign_keys, busy_timeout and
 // synchronous apply per connection (STYLE.md "SQLite").
 func dsn(path string, write bool) string {
-	// The path is part of a file: URI, so '%', '?' and '#' must be escaped.
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	q := fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)",
-		esc, busyTimeout.Milliseconds())
+	q := baseDSN(path)
 	if write {
 		// BEGIN IMMEDIATE: a transaction that reads then writes never
 		// fails with SQLITE_BUSY on the upgrade.
 		return q + "&_txlock=immediate"
 	}
 	return q + "&_pragma=query_only(1)"
+}
+
+// baseDSN is the DSN every connection shares.
+func baseDSN(path string) string {
+	// The path is part of a file: URI, so '%', '?' and '#' must be escaped.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return fmt.Sprintf("file:%s?_pragma=busy_timeout(%d)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)",
+		esc, busyTimeout.Milliseconds())
 }
 
 // Open opens (creating if needed) the database at path and migrates it to
@@ -149,8 +154,17 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Backup writes a consistent copy of the live database to dest with
 // VACUUM INTO (never cp a WAL database, STYLE.md). dest must not exist.
+//
+// It runs on a connection of its own: the read pool is query_only, which
+// SQLite applies to VACUUM INTO's output too, and the writer must stay
+// free for the box while the copy is made.
 func (s *Store) Backup(ctx context.Context, dest string) error {
-	if _, err := s.r.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
+	db, err := sql.Open("sqlite", baseDSN(s.path))
+	if err != nil {
+		return fmt.Errorf("store: backup: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, dest); err != nil {
 		return fmt.Errorf("store: backup to %s: %w", dest, err)
 	}
 	return nil

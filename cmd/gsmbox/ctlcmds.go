@@ -17,6 +17,7 @@ func (d *daemon) registerCtl(srv *ctl.Server) {
 	})
 	srv.Handle("status", d.ctlStatus)
 	srv.Handle("at", d.ctlAT)
+	srv.Handle("backup", d.ctlBackup)
 	registerAPIKeyCtl(srv, d.st)
 	registerUserCtl(srv, d.st)
 	srv.Handle("send", d.ctlSend)

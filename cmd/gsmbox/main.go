@@ -39,6 +39,8 @@ func commands() []command {
 		{"at", "talk AT to a modem through the daemon", runAT},
 		{"apikey", "create, list or revoke API keys", runAPIKey},
 		{"user", "add users, change passwords, list users", runUser},
+		{"backup", "write a consistent copy of the database, online", runBackup},
+		{"restore", "replace the database with a backup (daemon stopped)", runRestore},
 		{"sim", "drive the virtual modems of a daemon started with --simulate", runSim},
 		{"version", "print the version", runVersion},
 	}
