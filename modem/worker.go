@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/warthog618/modem/at"
+	"github.com/warthog618/modem/trace"
 )
 
 // Defaults for Config. Each one is used when the Config field is zero.
@@ -262,7 +264,12 @@ func (s *session) run(ctx context.Context) error {
 	done := make(chan struct{})
 	defer close(done)
 	s.urcs = make(chan urc, 64)
-	s.a = at.New(port, at.WithTimeout(w.cfg.CmdTimeout))
+	var rw io.ReadWriter = port
+	if w.log.Enabled(ctx, slog.LevelDebug) {
+		// AT traffic in the log, for a technician chasing a modem quirk.
+		rw = trace.New(port, trace.WithLogger(slog.NewLogLogger(w.log.Handler(), slog.LevelDebug)))
+	}
+	s.a = at.New(rw, at.WithTimeout(w.cfg.CmdTimeout))
 	if err := addIndications(s.a, s.urcs, done); err != nil {
 		return fmt.Errorf("modem: add indications: %w", err)
 	}

@@ -63,15 +63,13 @@ func registerAPIKeyCtl(srv *ctl.Server, st *store.Store) {
 }
 
 func runAPIKey(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
-	if err != nil {
-		return err
-	}
-	fs := newFlagSet(env, "apikey", "[--data DIR] create NAME | list | revoke ID\n\n"+
+	cfg, fs, err := commandFlags(env, args, "apikey", "[--data DIR] create NAME | list | revoke ID\n\n"+
 		"create prints the new key once: it is stored hashed and cannot be shown again.\n"+
 		"Scripts send it as 'Authorization: Bearer KEY' (/api/v1) or as the password / accessToken\n"+
 		"of the compatible APIs (sMsmode, URL2SMS, SMStoB, Kannel).")
-	addDataFlags(fs, &cfg)
+	if err != nil {
+		return err
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -140,7 +138,7 @@ func day(t time.Time) string {
 
 // offline opens the database of cfg for a command that runs without the
 // daemon.
-func offline(ctx context.Context, cfg Config, f func(*store.Store) error) error {
+func offline(ctx context.Context, cfg *Config, f func(*store.Store) error) error {
 	st, err := store.Open(ctx, filepath.Join(cfg.Data, DBName))
 	if err != nil {
 		return err

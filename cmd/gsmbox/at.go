@@ -55,16 +55,14 @@ func (d *daemon) modemID(name string) (string, error) {
 }
 
 func runAT(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
-	if err != nil {
-		return err
-	}
-	fs := newFlagSet(env, "at", "[--data DIR] [--modem ID|INDEX] [COMMAND...]\n\n"+
+	cfg, fs, err := commandFlags(env, args, "at", "[--data DIR] [--modem ID|INDEX] [COMMAND...]\n\n"+
 		"Talks AT to a modem through the running daemon (which holds the port), between its sends.\n"+
 		"With commands as arguments, runs them and exits; else reads one command per line.\n"+
 		"  gsmbox at --modem 0 +CSQ +COPS?\n"+
 		"Changing +CMGF or +CNMI breaks reception until the modem is reopened.")
-	addDataFlags(fs, &cfg)
+	if err != nil {
+		return err
+	}
 	which := fs.String("modem", "", "modem ID or index; may be omitted when there is one")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {

@@ -31,14 +31,12 @@ func (d *daemon) ctlBackup(ctx context.Context, raw json.RawMessage) (any, error
 }
 
 func runBackup(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "backup", "[--data DIR] FILE\n\n"+
+		"Writes a consistent copy of the database to FILE (which must not exist) while the box\n"+
+		"runs (SQLite VACUUM INTO: never copy a live database file with cp).")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "backup", "[--data DIR] FILE\n\n"+
-		"Writes a consistent copy of the database to FILE (which must not exist) while the box\n"+
-		"runs (SQLite VACUUM INTO: never copy a live database file with cp).")
-	addDataFlags(fs, &cfg)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -66,14 +64,12 @@ func runBackup(ctx context.Context, env *cmdEnv, args []string) error {
 }
 
 func runRestore(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "restore", "[--data DIR] FILE\n\n"+
+		"Replaces the database with FILE (a 'gsmbox backup'). The daemon must be stopped. The current\n"+
+		"database is kept beside it as gsmbox.db.before-restore-TIME.")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "restore", "[--data DIR] FILE\n\n"+
-		"Replaces the database with FILE (a 'gsmbox backup'). The daemon must be stopped. The current\n"+
-		"database is kept beside it as gsmbox.db.before-restore-TIME.")
-	addDataFlags(fs, &cfg)
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err

@@ -191,3 +191,15 @@ func (c countFlag) IsBoolFlag() bool { return true }
 func dumpConfig(w io.Writer, cfg Config) error {
 	return toml.NewEncoder(w).Encode(cfg)
 }
+
+// commandFlags loads the configuration and returns a subcommand's flag set
+// with the flags every subcommand takes; flags then override cfg.
+func commandFlags(env *cmdEnv, args []string, name, synopsis string) (*Config, *flag.FlagSet, error) {
+	cfg, _, err := loadConfig(env, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	fs := newFlagSet(env, name, synopsis)
+	addDataFlags(fs, &cfg)
+	return &cfg, fs, nil
+}

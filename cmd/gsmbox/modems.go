@@ -14,12 +14,10 @@ import (
 )
 
 func runModems(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "modems", "[--data DIR] [--json] [--probe]")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "modems", "[--data DIR] [--json] [--probe]")
-	addDataFlags(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print JSON")
 	probe := fs.Bool("probe", false, "probe the serial ports directly instead of asking the daemon (only when the daemon is stopped: it holds the ports)")
 	if err := parseFlags(fs, args); err != nil {

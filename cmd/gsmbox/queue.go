@@ -40,15 +40,13 @@ type idArgs struct {
 }
 
 func runQueue(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
-	if err != nil {
-		return err
-	}
-	fs := newFlagSet(env, "queue", "[--data DIR] list [--status S,S] [--number N] [--limit N] [--json] | retry ID... | cancel ID...\n\n"+
+	cfg, fs, err := commandFlags(env, args, "queue", "[--data DIR] list [--status S,S] [--number N] [--limit N] [--json] | retry ID... | cancel ID...\n\n"+
 		"list: the newest messages (default: those not final yet)\n"+
 		"retry: send again a failed or unknown message (a person decided it did not go)\n"+
 		"cancel: cancel a message that has not gone yet")
-	addDataFlags(fs, &cfg)
+	if err != nil {
+		return err
+	}
 	status := fs.String("status", "scheduled,queued,retry,paused,sending,unknown", "list: statuses to show, comma-separated, or 'all'")
 	number := fs.String("number", "", "list: only this recipient")
 	limit := fs.Int("limit", 50, "list: at most this many (up to 1000)")

@@ -30,14 +30,12 @@ type sendResult struct {
 }
 
 func runSend(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "send", "[--data DIR] --to NUMBER[,NUMBER...] [--at TIME] [--marketing] [--modem ID] [--flash] TEXT\n\n"+
+		"Queues an SMS through the running daemon and prints one line per recipient:\n"+
+		"the new message id, or why the recipient was refused.")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "send", "[--data DIR] --to NUMBER[,NUMBER...] [--at TIME] [--marketing] [--modem ID] [--flash] TEXT\n\n"+
-		"Queues an SMS through the running daemon and prints one line per recipient:\n"+
-		"the new message id, or why the recipient was refused.")
-	addDataFlags(fs, &cfg)
 	to := fs.String("to", "", "recipients: numbers (E.164, national or international), comma-separated")
 	at := fs.String("at", "", "send later: RFC 3339 (2026-12-24T09:00:00+01:00) or local 'YYYY-MM-DD HH:MM'")
 	a := sendArgs{}

@@ -10,12 +10,10 @@ import (
 )
 
 func runServe(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "serve", "[--config FILE] [--data DIR] [--listen ADDR] [--modem PATH]... [--simulate[=N]]")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "serve", "[--config FILE] [--data DIR] [--listen ADDR] [--modem PATH]... [--simulate[=N]]")
-	addDataFlags(fs, &cfg)
 	fs.StringVar(&cfg.Listen, "listen", cfg.Listen, "HTTP address of the web UI and API (env GSMBOX_LISTEN)")
 	fs.Var(&listFlag{list: &cfg.Modems}, "modem", "serial port of a modem, repeatable; /dev/serial/by-id names are kept as stable IDs (env GSMBOX_MODEMS, comma-separated)")
 	fs.Var(countFlag{&cfg.Simulate}, "simulate", "run N virtual modems on ptys instead of (or besides) real ones: demo mode, no hardware (--simulate means 1)")
@@ -29,7 +27,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 		return errUsage
 	}
 	if *dump {
-		return dumpConfig(env.stdout, cfg)
+		return dumpConfig(env.stdout, *cfg)
 	}
 	log, err := newLogger(env, cfg.LogLevel)
 	if err != nil {
@@ -38,7 +36,7 @@ func runServe(ctx context.Context, env *cmdEnv, args []string) error {
 	if err := os.MkdirAll(cfg.Data, 0o750); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	d := &daemon{cfg: cfg, env: env, log: log, sims: map[string]*sim.Modem{}}
+	d := &daemon{cfg: *cfg, env: env, log: log, sims: map[string]*sim.Modem{}}
 	return d.run(ctx)
 }
 

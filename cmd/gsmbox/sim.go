@@ -9,14 +9,12 @@ import (
 )
 
 func runSim(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "sim", "[--data DIR] [--modem N] VERB [ARGS...]\n\n"+
+		"Drives a virtual modem of a daemon started with --simulate, e.g.\n"+
+		"  gsmbox sim deliver +33612345678 Bonjour\n  gsmbox sim ring +33612345678\n  gsmbox sim unplug | replug | hang | resume | submitted | status")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "sim", "[--data DIR] [--modem N] VERB [ARGS...]\n\n"+
-		"Drives a virtual modem of a daemon started with --simulate, e.g.\n"+
-		"  gsmbox sim deliver +33612345678 Bonjour\n  gsmbox sim ring +33612345678\n  gsmbox sim unplug | replug | hang | resume | submitted | status")
-	addDataFlags(fs, &cfg)
 	which := fs.String("modem", "", "virtual modem: its index (0, 1, ...) or path; may be omitted when there is one")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -18,12 +18,10 @@ type statusReply struct {
 }
 
 func runStatus(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "status", "[--data DIR] [--json]")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "status", "[--data DIR] [--json]")
-	addDataFlags(fs, &cfg)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err

@@ -63,14 +63,12 @@ func registerUserCtl(srv *ctl.Server, st *store.Store) {
 }
 
 func runUser(ctx context.Context, env *cmdEnv, args []string) error {
-	cfg, _, err := loadConfig(env, args)
+	cfg, fs, err := commandFlags(env, args, "user", "[--data DIR] add NAME [--admin] | passwd NAME | list\n\n"+
+		"The password is asked twice on a terminal, or read as one line from standard input\n"+
+		"otherwise (echo 'long secret pass' | gsmbox user add alice).")
 	if err != nil {
 		return err
 	}
-	fs := newFlagSet(env, "user", "[--data DIR] add NAME [--admin] | passwd NAME | list\n\n"+
-		"The password is asked twice on a terminal, or read as one line from standard input\n"+
-		"otherwise (echo 'long secret pass' | gsmbox user add alice).")
-	addDataFlags(fs, &cfg)
 	admin := fs.Bool("admin", false, "add: the user administers the box (settings, users, AT console)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
