@@ -787,7 +787,7 @@ func (q *Queue) dedupe(tx *store.Tx, req Request, ts []target, now time.Time) er
 		number string
 		hash   int64
 	}
-	seen := map[key]bool{}
+	seen := make(map[key]bool, len(ts))
 	var numbers []string
 	for i := range ts {
 		t := &ts[i]
