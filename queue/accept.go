@@ -281,11 +281,11 @@ func (q *Queue) Prepare(req Request) (*Prepared, error) {
 			if t.res.Reason != "" || t.tmpl != nil {
 				continue
 			}
-			parts, err := pdu.EncodeSubmit(t.res.Number, p.staticText, 0, p.opts)
-			if err != nil {
-				return nil, fmt.Errorf("queue: encode message to %s: %w", t.res.Number, err)
+			// A failure is left to the transaction's encode, which
+			// reports it only if the recipient is accepted, as before.
+			if parts, err := pdu.EncodeSubmit(t.res.Number, p.staticText, 0, p.opts); err == nil {
+				t.tpdus = [][]byte{parts[0].TPDU}
 			}
-			t.tpdus = [][]byte{parts[0].TPDU}
 		}
 	}
 	return p, nil
