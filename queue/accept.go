@@ -556,7 +556,12 @@ func (q *Queue) encode(p *Prepared, ts []target) error {
 			}
 		}
 	})
-	return errors.Join(errs...)
+	for _, err := range errs {
+		if err != nil {
+			return err // the first in request order, as a sequential encode would
+		}
+	}
+	return nil
 }
 
 // target is one recipient being accepted.
