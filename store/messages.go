@@ -309,7 +309,7 @@ func (tx *Tx) InsertMessages(batch []NewMessage) ([]int64, error) {
 	// leaves a gap, never an id given twice.
 	tx.sh.nextMessageID += int64(len(batch))
 	ids := make([]int64, len(batch))
-	args := make([]any, 0, messageBatch*messageInsertArity)
+	args := make([]any, 0, min(len(batch), messageBatch)*messageInsertArity)
 	var parts []any
 	nparts := 0
 	flushParts := func(final bool) error {
