@@ -495,14 +495,18 @@ func (s *session) send(req sendReq) error {
 			}
 			return nil
 		}
-		if errors.Is(err, at.ErrClosed) {
-			// The PDU may have been written before the port went: not
-			// ErrDown, which would let the queue resend it elsewhere.
-			req.done <- sendResult{err: fmt.Errorf("modem %s: port closed during +CMGS, the SMS may have gone: %w", w.id, ErrTimeout)}
-			return errors.New("modem: port closed during +CMGS")
+		var cms at.CMSError
+		var cme at.CMEError
+		if errors.As(err, &cms) || errors.As(err, &cme) || errors.Is(err, at.ErrError) {
+			// The modem answered: the SMS did not go.
+			req.done <- sendResult{err: fmt.Errorf("modem %s: +CMGS: %w", w.id, ClassifyATError(err))}
+			return nil
 		}
-		req.done <- sendResult{err: fmt.Errorf("modem %s: +CMGS: %w", w.id, ClassifyATError(err))}
-		return nil
+		// The port failed (closed, I/O error on unplug): the PDU may have
+		// been written before it went. Not ErrDown, which would let the
+		// queue resend it through another modem.
+		req.done <- sendResult{err: fmt.Errorf("modem %s: port failed during +CMGS, the SMS may have gone (%v): %w", w.id, err, ErrTimeout)}
+		return fmt.Errorf("modem: port failed during +CMGS: %w", err)
 	}
 	mr, err := ParseCMGS(info)
 	if err != nil {
