@@ -466,7 +466,10 @@ func (q *Queue) step(ctx context.Context, id string, lim *limiter) (until time.T
 	if res.Out == nil {
 		return time.Time{}, true
 	}
-	q.publishMessage(ctx, res.Out.Message.ID)
+	// Claim returned the row as it now is: no need to read it again.
+	if m := res.Out.Message; q.hub.active() {
+		q.hub.publish(Event{Kind: EventMessage, MessageID: m.ID, CampaignID: m.CampaignID, Number: m.Number, Status: m.Status, At: now})
+	}
 	q.send(ctx, id, res.Out, lim)
 	return time.Time{}, false
 }
