@@ -70,14 +70,15 @@ func runAPIKey(ctx context.Context, env *cmdEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := parseFlags(fs, args); err != nil {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
+	if len(pos) == 0 {
 		fs.Usage()
 		return errUsage
 	}
-	verb, rest := fs.Arg(0), fs.Args()[1:]
+	verb, rest := pos[0], pos[1:]
 	var a apikeyArgs
 	switch {
 	case verb == "create" && len(rest) == 1:

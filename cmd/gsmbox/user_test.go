@@ -25,8 +25,9 @@ func TestUserAndAPIKeyCommands(t *testing.T) {
 	if out, err := gsmboxIn(t, data, "un mot de passe assez long\n", "user", "add", "alice", "--admin"); err != nil {
 		t.Fatalf("offline user add: %v %s", err, out)
 	}
-	out, err := gsmbox(t, data, "apikey", "create", "offline-key")
-	if err != nil || !strings.HasPrefix(out, "gsm_") {
+	// Flags may also follow the arguments, as in the README.
+	out, err := exec.Command(binPath, "apikey", "create", "offline-key", "--data", data).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "gsm_") {
 		t.Fatalf("offline apikey create: %v %s", err, out)
 	}
 
@@ -37,16 +38,16 @@ func TestUserAndAPIKeyCommands(t *testing.T) {
 	if out, err := gsmboxIn(t, data, "un autre mot de passe\n", "user", "add", "bob"); err == nil {
 		t.Errorf("duplicate user accepted: %s", out)
 	}
-	out, err = gsmbox(t, data, "user", "list")
-	if err != nil || !strings.Contains(out, "alice  admin") || !strings.Contains(out, "bob    user") {
-		t.Errorf("user list: %v\n%s", err, out)
+	list, err := gsmbox(t, data, "user", "list")
+	if err != nil || !strings.Contains(list, "alice  admin") || !strings.Contains(list, "bob    user") {
+		t.Errorf("user list: %v\n%s", err, list)
 	}
 	if out, err := gsmbox(t, data, "apikey", "create", "daemon-key"); err != nil || !strings.HasPrefix(out, "gsm_") {
 		t.Fatalf("apikey create through the daemon: %v %s", err, out)
 	}
-	out, err = gsmbox(t, data, "apikey", "list")
-	if err != nil || !strings.Contains(out, "offline-key") || !strings.Contains(out, "daemon-key") {
-		t.Fatalf("apikey list: %v\n%s", err, out)
+	list, err = gsmbox(t, data, "apikey", "list")
+	if err != nil || !strings.Contains(list, "offline-key") || !strings.Contains(list, "daemon-key") {
+		t.Fatalf("apikey list: %v\n%s", err, list)
 	}
 	if out, err := gsmbox(t, data, "apikey", "revoke", "1"); err != nil || !strings.Contains(out, "revoked") {
 		t.Errorf("apikey revoke: %v %s", err, out)
