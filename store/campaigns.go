@@ -297,19 +297,7 @@ func (tx *Tx) DueRecurring(now time.Time) ([]Recurring, error) {
 }
 
 func scanRecurrings(rows *sql.Rows) ([]Recurring, error) {
-	defer rows.Close()
-	var out []Recurring
-	for rows.Next() {
-		r, err := scanRecurring(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: recurring sends: %w", err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: recurring sends: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanRecurring, "recurring sends")
 }
 
 // NextRecurring returns the earliest next occurrence of an active series,

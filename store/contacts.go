@@ -53,19 +53,7 @@ func fieldsJSON(f map[string]string) (string, error) {
 }
 
 func scanContacts(rows *sql.Rows, what string) ([]Contact, error) {
-	defer rows.Close()
-	var out []Contact
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: %s: %w", what, err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: %s: %w", what, err)
-	}
-	return out, nil
+	return scanRows(rows, scanContact, what)
 }
 
 const qInsertContact = `INSERT INTO contacts (account_id, mobile, last_name, first_name, company, fields, blocked, created_at, updated_at)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -96,8 +95,7 @@ type InboundFilter struct {
 
 // InboundMessages returns received messages matching f, newest first.
 func (s *Store) InboundMessages(ctx context.Context, f InboundFilter) ([]Inbound, error) {
-	var where []string
-	var args []any
+	var l listQuery
 	from := `inbound i`
 	order := `i.id DESC`
 	switch {
@@ -105,59 +103,30 @@ func (s *Store) InboundMessages(ctx context.Context, f InboundFilter) ([]Inbound
 		// Driven by the full-text index, newest first (see Messages).
 		from = `inbound_fts CROSS JOIN inbound i ON i.id = inbound_fts.rowid`
 		order = `inbound_fts.rowid DESC`
-		where = append(where, `inbound_fts MATCH ?`)
-		args = append(args, ftsQuery(f.Search))
+		l.add(`inbound_fts MATCH ?`, ftsQuery(f.Search))
 	case f.UnreadOnly:
 		from = `inbound i INDEXED BY inbound_unread`
 	case !f.From.IsZero() || !f.To.IsZero():
 		order = `i.received_at DESC, i.id DESC`
 	}
 	if f.UnreadOnly {
-		where = append(where, `i.read = 0`)
+		l.add(`i.read = 0`)
 	}
-	if f.Number != "" {
-		where = append(where, `i.number >= ? AND i.number < ?`)
-		args = append(args, f.Number, f.Number+"\uffff")
-	}
-	if !f.From.IsZero() {
-		where = append(where, `i.received_at >= ?`)
-		args = append(args, ms(f.From))
-	}
-	if !f.To.IsZero() {
-		where = append(where, `i.received_at < ?`)
-		args = append(args, ms(f.To))
-	}
+	l.prefix(`i.number`, f.Number)
+	l.between(`i.received_at`, f.From, f.To)
 	if f.BeforeID > 0 {
 		if f.Search != "" {
-			where = append(where, `inbound_fts.rowid < ?`)
+			l.add(`inbound_fts.rowid < ?`, f.BeforeID)
 		} else {
-			where = append(where, `i.id < ?`)
+			l.add(`i.id < ?`, f.BeforeID)
 		}
-		args = append(args, f.BeforeID)
 	}
-	q := `SELECT ` + prefixed("i.", inboundColumns) + ` FROM ` + from
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, clampLimit(f.Limit))
+	q, args := l.sql(prefixed("i.", inboundColumns), from, order, f.Limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list inbound: %w", err)
 	}
-	defer rows.Close()
-	var out []Inbound
-	for rows.Next() {
-		in, err := scanInbound(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list inbound: %w", err)
-		}
-		out = append(out, in)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list inbound: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanInbound, "list inbound")
 }
 
 // SetRead marks received messages read (or unread) and keeps their

@@ -459,8 +459,7 @@ type MessageFilter struct {
 // full-text index in descending rowid order, so a common word stops after
 // the first page instead of collecting every match.
 func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]Message, error) {
-	var where []string
-	var args []any
+	var l listQuery
 	from := `messages m`
 	order := `m.id DESC`
 	if f.Search != "" {
@@ -469,68 +468,38 @@ func (s *Store) Messages(ctx context.Context, f MessageFilter) ([]Message, error
 		}
 		from = `messages_fts CROSS JOIN messages m ON m.id = messages_fts.rowid`
 		order = `messages_fts.rowid DESC`
-		where = append(where, `messages_fts MATCH ?`)
-		args = append(args, ftsQuery(f.Search))
+		l.add(`messages_fts MATCH ?`, ftsQuery(f.Search))
 	} else if !f.From.IsZero() || !f.To.IsZero() {
 		order = `m.created_at DESC, m.id DESC`
 	}
 	if f.AccountID != 0 {
-		where = append(where, `m.account_id = ?`)
-		args = append(args, f.AccountID)
+		l.add(`m.account_id = ?`, f.AccountID)
 	}
 	if f.CampaignID != 0 {
-		where = append(where, `m.campaign_id = ?`)
-		args = append(args, f.CampaignID)
+		l.add(`m.campaign_id = ?`, f.CampaignID)
 	}
 	if len(f.Statuses) > 0 {
-		where = append(where, `m.status IN (`+placeholders(len(f.Statuses))+`)`)
+		var sts []any
 		for _, st := range f.Statuses {
-			args = append(args, string(st))
+			sts = append(sts, string(st))
 		}
+		l.add(`m.status IN (`+placeholders(len(f.Statuses))+`)`, sts...)
 	}
-	if f.Number != "" {
-		where = append(where, `m.number >= ? AND m.number < ?`)
-		args = append(args, f.Number, f.Number+"\uffff")
-	}
-	if !f.From.IsZero() {
-		where = append(where, `m.created_at >= ?`)
-		args = append(args, ms(f.From))
-	}
-	if !f.To.IsZero() {
-		where = append(where, `m.created_at < ?`)
-		args = append(args, ms(f.To))
-	}
+	l.prefix(`m.number`, f.Number)
+	l.between(`m.created_at`, f.From, f.To)
 	if f.BeforeID > 0 {
 		if f.Search != "" {
-			where = append(where, `messages_fts.rowid < ?`)
+			l.add(`messages_fts.rowid < ?`, f.BeforeID)
 		} else {
-			where = append(where, `m.id < ?`)
+			l.add(`m.id < ?`, f.BeforeID)
 		}
-		args = append(args, f.BeforeID)
 	}
-	q := `SELECT ` + prefixed("m.", messageColumns) + ` FROM ` + from
-	if len(where) > 0 {
-		q += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	q += ` ORDER BY ` + order + ` LIMIT ?`
-	args = append(args, clampLimit(f.Limit))
+	q, args := l.sql(prefixed("m.", messageColumns), from, order, f.Limit)
 	rows, err := s.r.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list messages: %w", err)
 	}
-	defer rows.Close()
-	var out []Message
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: list messages: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: list messages: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanMessage, "list messages")
 }
 
 // CountMessages counts messages by status, for dashboards and queue depth.
