@@ -159,19 +159,7 @@ func (s *Store) Accounts(ctx context.Context) ([]Account, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: accounts: %w", err)
 	}
-	defer rows.Close()
-	var out []Account
-	for rows.Next() {
-		a, err := scanAccount(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: accounts: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanAccount, "accounts")
 }
 
 const qCharge = `UPDATE accounts SET credits = credits - ? WHERE id = ? AND credits >= ? RETURNING credits`
@@ -349,19 +337,7 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: users: %w", err)
-		}
-		out = append(out, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: users: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanUser, "users")
 }
 
 // CountUsers returns how many users exist (0 means first run: the UI asks
@@ -458,19 +434,7 @@ func (s *Store) APIKeys(ctx context.Context, accountID int64) ([]APIKey, error) 
 	if err != nil {
 		return nil, fmt.Errorf("store: API keys: %w", err)
 	}
-	defer rows.Close()
-	var out []APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: API keys: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: API keys: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanAPIKey, "API keys")
 }
 
 // RevokeAPIKey revokes key id.

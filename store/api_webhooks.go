@@ -197,19 +197,7 @@ func (s *Store) Webhooks(ctx context.Context, f WebhookFilter) ([]Webhook, error
 	if err != nil {
 		return nil, fmt.Errorf("store: webhooks: %w", err)
 	}
-	defer rows.Close()
-	var out []Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: webhooks: %w", err)
-		}
-		out = append(out, w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: webhooks: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanWebhook, "webhooks")
 }
 
 // WebhookByID returns outbox row id.

@@ -110,19 +110,7 @@ func (s *Store) Campaigns(ctx context.Context, accountID, beforeID int64, limit 
 	if err != nil {
 		return nil, fmt.Errorf("store: campaigns: %w", err)
 	}
-	defer rows.Close()
-	var out []Campaign
-	for rows.Next() {
-		c, err := scanCampaign(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: campaigns: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: campaigns: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanCampaign, "campaigns")
 }
 
 // CampaignProgress counts a campaign's messages by status (SPEC Q9).

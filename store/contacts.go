@@ -423,19 +423,7 @@ func (s *Store) Groups(ctx context.Context, accountID int64) ([]Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: groups: %w", err)
 	}
-	defer rows.Close()
-	var out []Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: groups: %w", err)
-		}
-		out = append(out, g)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: groups: %w", err)
-	}
-	return out, nil
+	return scanRows(rows, scanGroup, "groups")
 }
 
 // GroupIDsByName resolves group names of accountID (the sMsmode "groupe"

@@ -100,7 +100,7 @@ type Webhook struct {
 
 const webhookColumns = `id, event, url, content_type, body, created_at, attempts, next_attempt, last_error, delivered_at, gave_up`
 
-func scanWebhook(sc interface{ Scan(...any) error }) (Webhook, error) {
+func scanWebhook(sc scanner) (Webhook, error) {
 	var w Webhook
 	var created, next, delivered int64
 	err := sc.Scan(&w.ID, &w.Event, &w.URL, &w.ContentType, &w.Body, &created, &w.Attempts, &next, &w.LastError, &delivered, &w.GaveUp)
