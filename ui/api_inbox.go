@@ -19,6 +19,19 @@ func boxWide(r *http.Request) error {
 	return nil
 }
 
+// boxWidePage checks boxWide and reads a time-paged list's ?before= and
+// ?limit=.
+func (s *Server) boxWidePage(r *http.Request) (before time.Time, limit int, err error) {
+	if err := boxWide(r); err != nil {
+		return time.Time{}, 0, err
+	}
+	if before, err = s.queryTime(r, "before"); err != nil {
+		return time.Time{}, 0, err
+	}
+	limit, err = queryLimit(r)
+	return before, limit, err
+}
+
 // listInbox is GET /api/v1/inbox.
 func (s *Server) listInbox(w http.ResponseWriter, r *http.Request) error {
 	if err := boxWide(r); err != nil {
@@ -117,14 +130,7 @@ type conversationView struct {
 // listConversations is GET /api/v1/conversations: threads, most recent
 // first; page with ?before=<last_at of the last row>.
 func (s *Server) listConversations(w http.ResponseWriter, r *http.Request) error {
-	if err := boxWide(r); err != nil {
-		return err
-	}
-	before, err := s.queryTime(r, "before")
-	if err != nil {
-		return err
-	}
-	limit, err := queryLimit(r)
+	before, limit, err := s.boxWidePage(r)
 	if err != nil {
 		return err
 	}
@@ -240,14 +246,7 @@ type stopView struct {
 
 // listStop is GET /api/v1/stop.
 func (s *Server) listStop(w http.ResponseWriter, r *http.Request) error {
-	if err := boxWide(r); err != nil {
-		return err
-	}
-	before, err := s.queryTime(r, "before")
-	if err != nil {
-		return err
-	}
-	limit, err := queryLimit(r)
+	before, limit, err := s.boxWidePage(r)
 	if err != nil {
 		return err
 	}
