@@ -287,7 +287,7 @@ func TestCLIUsage(t *testing.T) {
 	}
 }
 
-func TestModemsWithoutDaemonSaysSo(t *testing.T) {
+func TestCLIWithoutDaemonSaysSo(t *testing.T) {
 	data := t.TempDir()
 	out, _ := gsmbox(t, data, "sim", "status")
 	if !strings.Contains(out, "not running") {

@@ -37,7 +37,7 @@ func runSend(ctx context.Context, env *cmdEnv, args []string) error {
 		return err
 	}
 	to := fs.String("to", "", "recipients: numbers (E.164, national or international), comma-separated")
-	at := fs.String("at", "", "send later: RFC 3339 (2026-12-24T09:00:00+01:00) or local 'YYYY-MM-DD HH:MM'")
+	at := fs.String("at", "", "send later: RFC 3339 (2026-12-24T09:00:00+01:00) or 'YYYY-MM-DD HH:MM' in the box's time zone")
 	a := sendArgs{}
 	fs.BoolVar(&a.Marketing, "marketing", false, "marketing channel: after notifications, within quiet hours")
 	fs.StringVar(&a.Modem, "modem", "", "send through this modem only")
@@ -57,7 +57,11 @@ func runSend(ctx context.Context, env *cmdEnv, args []string) error {
 	}
 	a.Text = strings.Join(fs.Args(), " ")
 	if *at != "" {
-		t, err := parseTime(*at)
+		loc, err := time.LoadLocation(cfg.TimeZone)
+		if err != nil {
+			return fmt.Errorf("time zone %q: %w", cfg.TimeZone, err)
+		}
+		t, err := parseTime(*at, loc)
 		if err != nil {
 			return err
 		}
@@ -82,13 +86,14 @@ func runSend(ctx context.Context, env *cmdEnv, args []string) error {
 	return nil
 }
 
-// parseTime reads RFC 3339 or a local "YYYY-MM-DD HH:MM".
-func parseTime(s string) (time.Time, error) {
+// parseTime reads RFC 3339, or "YYYY-MM-DD HH:MM" in the box's time zone
+// (schedules follow the box's clock, not the technician's shell).
+func parseTime(s string, loc *time.Location) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
 	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
 			return t, nil
 		}
 	}
